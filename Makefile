@@ -1,0 +1,16 @@
+# Convenience entry points; the build itself is CMake.
+.PHONY: all bench test clean
+
+all:
+	scripts/deps.sh
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build -j2
+
+bench:
+	scripts/bench.sh
+
+test:
+	scripts/test.sh
+
+clean:
+	rm -rf build build-test build-asan build-tsan

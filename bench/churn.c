@@ -1,0 +1,172 @@
+/*
+ * churn.c -- allocation throughput of short-lived small objects, built for
+ * one allocation back end (see gcapi.h).
+ *
+ *   churn_<backend> [THREADS [N]]
+ *
+ *   THREADS  worker threads, default 1
+ *   N        allocations per thread, default 20000000
+ *
+ * Each worker allocates N objects of 32 bytes (GC_ALLOC, the scanned kind)
+ * and writes a word into each.  The last 16 stay in a ring on the worker's
+ * stack, so every object is genuinely live for 16 allocations; when it
+ * leaves the ring its word is read back into a checksum and the object is
+ * dropped (GC back ends) or freed (malloc back end).  The checksums are
+ * verified at the end, so the work can't be optimized away.
+ *
+ * The workers register, then wait on a barrier with the main thread; the
+ * time runs from the barrier's release to the last join.
+ *
+ * Output, one line:
+ *   RESULT name=churn threads=T ops=.. time_s=.. mops=.. peak_rss_kb=..
+ *          collections=.. max_pause_ms=.. backend=..
+ * where ops = T * N and mops = ops / time_s / 1e6.
+ */
+#include "gcapi.h" /* first: Boehm's gc.h must redirect pthread_create */
+#include "bench_util.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OBJ_SIZE 32
+#define RING 16 /* power of two */
+#define MAX_THREADS 256
+
+typedef struct worker {
+    pthread_t tid;
+    int id;
+    long n;
+    uint64_t sum; /* sum of the words read back */
+} worker;
+
+static pthread_barrier_t start_barrier;
+
+/* The word written into the i-th object of worker id. */
+static inline uint64_t obj_word(int id, long i)
+{
+    return ((uint64_t)id << 40) + (uint64_t)i;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    void *ring[RING];
+    uint64_t sum = 0;
+    const long n = w->n;
+    const int id = w->id;
+
+    THREAD_REGISTER();
+    memset(ring, 0, sizeof ring);
+    pthread_barrier_wait(&start_barrier);
+
+    for (long i = 0; i < n; i++) {
+        unsigned slot = (unsigned)i & (RING - 1);
+        uint64_t *old = ring[slot];
+        if (old != NULL) {
+            sum += old[0];
+            if (!BENCH_GC_DROPS)
+                GC_FREE(old);
+        }
+        uint64_t *o = GC_ALLOC(OBJ_SIZE);
+        o[0] = obj_word(id, i);
+        ring[slot] = o;
+    }
+    for (unsigned slot = 0; slot < RING; slot++) {
+        uint64_t *old = ring[slot];
+        if (old != NULL) {
+            sum += old[0];
+            if (!BENCH_GC_DROPS)
+                GC_FREE(old);
+            ring[slot] = NULL;
+        }
+    }
+
+    w->sum = sum;
+    THREAD_UNREGISTER();
+    return NULL;
+}
+
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [THREADS [N]]\n"
+                    "  THREADS default 1, N (allocations per thread) default 20000000\n",
+            prog);
+}
+
+int main(int argc, char **argv)
+{
+    const char *prog = argv[0];
+    int nthreads = 1;
+    long n = 20000000;
+
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(prog);
+        return 0;
+    }
+    if (argc > 3) {
+        usage(prog);
+        return 2;
+    }
+    if (argc > 1)
+        nthreads = (int)bench_parse_long(prog, "thread count", argv[1], 1, MAX_THREADS);
+    if (argc > 2)
+        n = bench_parse_long(prog, "allocation count", argv[2], 1, 1L << 40);
+
+    GC_INIT();
+
+    worker *ws = calloc((size_t)nthreads, sizeof *ws);
+    if (ws == NULL)
+        bench_fatal("churn: out of memory for %d workers", nthreads);
+    int rc = pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
+    if (rc != 0)
+        bench_fatal("churn: pthread_barrier_init: %s", strerror(rc));
+
+    for (int i = 0; i < nthreads; i++) {
+        ws[i].id = i;
+        ws[i].n = n;
+        rc = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
+        if (rc != 0)
+            bench_fatal("churn: pthread_create: %s", strerror(rc));
+    }
+
+    pthread_barrier_wait(&start_barrier);
+    double t0 = bench_now();
+    for (int i = 0; i < nthreads; i++) {
+        rc = pthread_join(ws[i].tid, NULL);
+        if (rc != 0)
+            bench_fatal("churn: pthread_join: %s", strerror(rc));
+    }
+    double elapsed = bench_now() - t0;
+
+    /* Worker id wrote obj_word(id, i) for i in [0, n): the checksum is
+     * n * (id << 40) + n (n - 1) / 2, modulo 2^64. */
+    for (int i = 0; i < nthreads; i++) {
+        uint64_t un = (uint64_t)n;
+        uint64_t tri = (un % 2 == 0) ? (un / 2) * (un - 1) : un * ((un - 1) / 2);
+        uint64_t want = un * ((uint64_t)i << 40) + tri;
+        if (ws[i].sum != want)
+            bench_fatal("churn: checksum mismatch in thread %d: got %llu, expected %llu",
+                        i, (unsigned long long)ws[i].sum, (unsigned long long)want);
+    }
+    pthread_barrier_destroy(&start_barrier);
+    free(ws);
+
+    long long collections;
+    double max_pause_ms;
+    bench_gc_stats(&collections, &max_pause_ms);
+    char pause_buf[32];
+    if (max_pause_ms < 0)
+        snprintf(pause_buf, sizeof pause_buf, "-1");
+    else
+        snprintf(pause_buf, sizeof pause_buf, "%.3f", max_pause_ms);
+
+    long long ops = (long long)nthreads * n;
+    printf("RESULT name=churn threads=%d ops=%lld time_s=%.4f mops=%.2f "
+           "peak_rss_kb=%ld collections=%lld max_pause_ms=%s backend=%s\n",
+           nthreads, ops, elapsed, (double)ops / elapsed / 1e6,
+           bench_peak_rss_kb(), collections, pause_buf, BENCH_BACKEND);
+    return 0;
+}

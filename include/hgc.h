@@ -1,0 +1,137 @@
+/*
+ * hgc.h -- public API of hgc, a garbage-collecting memory manager for C.
+ *
+ * Objects come from hgc_malloc() (scanned conservatively for pointers) or
+ * hgc_malloc_atomic() (never scanned).  An object stays alive while a pointer
+ * to it, or into it, is held in a root: a registered thread's stack or
+ * registers, the writable data of the executable and its shared libraries, a
+ * range added with hgc_add_roots(), or another live scanned object.  Memory
+ * from the system malloc() is not a root.
+ *
+ * Threads: every thread that holds hgc pointers must be registered.  A thread
+ * registers itself on its first allocation; hgc_thread_register() does it
+ * explicitly (idempotent).  A thread that exits without unregistering is
+ * cleaned up by hgc.  Threads are stopped for a collection by a signal
+ * (SIGPWR unless HGC_SIG_SUSPEND names another).
+ *
+ * Errors: hgc_free() of a pointer hgc did not hand out, of an interior
+ * pointer, or of an already freed object prints one line naming the address
+ * to stderr and aborts.  Out of memory calls the handler set with
+ * hgc_set_oom_handler(), or returns NULL.
+ *
+ * Environment (read once, at initialization; a bad value prints a warning
+ * and keeps the default):
+ *   HGC_GOGC=N          collect when the heap grew N percent over the live
+ *                       bytes of the last collection (default 100; "off"
+ *                       disables automatic collection)
+ *   HGC_MIN_HEAP=BYTES  no automatic collection below this heap (default 4M;
+ *                       suffixes K, M, G accepted)
+ *   HGC_SIG_SUSPEND=N   signal number used to stop threads (default SIGPWR)
+ *   HGC_STATS=1         print a statistics summary to stderr at exit
+ */
+#ifndef HGC_H
+#define HGC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define HGC_API __attribute__((visibility("default")))
+/* Not __attribute__((malloc)): an out-of-memory handler may return memory
+ * that already exists, which that attribute would let compilers assume
+ * cannot happen. */
+#define HGC_MALLOC_ATTR __attribute__((warn_unused_result))
+#else
+#define HGC_API
+#define HGC_MALLOC_ATTR
+#endif
+
+/* Initialize hgc.  Optional and idempotent: the first allocation implies it.
+ * Registers the calling thread. */
+HGC_API void hgc_init(void);
+
+/* Allocate n zeroed bytes that the collector scans conservatively for
+ * pointers.  Returns NULL (or the out-of-memory handler's result) when no
+ * memory is left.  hgc_malloc(0) returns a unique minimal object. */
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc(size_t n);
+
+/* Allocate n zeroed bytes that are never scanned: store no hgc pointers in
+ * them that must keep objects alive. */
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc_atomic(size_t n);
+
+/* Resize p to n bytes, keeping min(old, n) bytes of content and p's kind
+ * (scanned or atomic).  Bytes past the old size are zero.  p == NULL acts as
+ * hgc_malloc(n); n == 0 frees p and returns NULL.  On failure returns NULL
+ * and leaves p untouched.  p must be an object start, as for hgc_free(). */
+HGC_API void *hgc_realloc(void *p, size_t n);
+
+/* Free an object the program knows to be dead.  p == NULL is a no-op.  A
+ * pointer hgc did not allocate, an interior pointer or a double free is a
+ * fatal error (one line on stderr, then abort()). */
+HGC_API void hgc_free(void *p);
+
+/* Usable size of the object starting at p (at least what was asked for);
+ * 0 if p is not the start of an hgc object. */
+HGC_API size_t hgc_size(const void *p);
+
+/* Start of the object that p points into, or NULL when p is not inside an
+ * object of the hgc heap. */
+HGC_API void *hgc_base(const void *p);
+
+/* Run a full collection now (does nothing while collection is disabled). */
+HGC_API void hgc_collect(void);
+
+/* Disable / re-enable collection.  Calls nest: collection runs again after as
+ * many hgc_enable() as hgc_disable() calls.  While disabled the heap grows. */
+HGC_API void hgc_disable(void);
+HGC_API void hgc_enable(void);
+
+/* Treat [lo, hi) as a root: every aligned word in it is scanned
+ * conservatively.  hgc_remove_roots() removes ranges fully inside [lo, hi).
+ * lo > hi is a fatal error. */
+HGC_API void hgc_add_roots(void *lo, void *hi);
+HGC_API void hgc_remove_roots(void *lo, void *hi);
+
+/* Register / unregister the calling thread.  Both are idempotent.  A thread
+ * registers itself on its first allocation and is unregistered when it
+ * exits; explicit calls are needed only for threads that hold hgc pointers
+ * without allocating. */
+HGC_API void hgc_thread_register(void);
+HGC_API void hgc_thread_unregister(void);
+
+/* Bracket code that may block for long (a system call, a wait) and touches
+ * no hgc object meanwhile: a collection then proceeds without stopping this
+ * thread, scanning its stack as it was at hgc_blocking_enter().  Calls nest;
+ * hgc_blocking_leave() waits if a collection is in progress. */
+HGC_API void hgc_blocking_enter(void);
+HGC_API void hgc_blocking_leave(void);
+
+/* Out-of-memory handler: called with the requested size when an allocation
+ * cannot be satisfied; its result is returned to the caller.  NULL restores
+ * the default (return NULL).  Returns the previous handler. */
+typedef void *(*hgc_oom_fn)(size_t requested);
+HGC_API hgc_oom_fn hgc_set_oom_handler(hgc_oom_fn fn);
+
+typedef struct hgc_stats {
+    size_t heap_bytes;       /* bytes of heap in use by spans, including free slots */
+    size_t mapped_bytes;     /* bytes of heap backed by memory (excludes released pages) */
+    size_t live_bytes;       /* bytes found live by the last collection */
+    size_t allocated_bytes;  /* total bytes handed out since start (monotonic) */
+    size_t freed_bytes;      /* total bytes released by hgc_free (monotonic) */
+    uint64_t collections;    /* completed collections */
+    uint64_t pause_total_ns; /* total stop-the-world time */
+    uint64_t pause_max_ns;   /* longest stop-the-world pause */
+    size_t threads;          /* currently registered threads */
+} hgc_stats;
+
+/* Fill *out with a consistent snapshot of the counters. */
+HGC_API void hgc_get_stats(hgc_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HGC_H */

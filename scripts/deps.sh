@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages hgc's build, tests and benchmarks need, when
+# they are missing.  Safe to run repeatedly; does nothing when all are there.
+set -euo pipefail
+need=()
+for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "hgc: missing packages: ${need[*]} (run as root or install them)" >&2
+  exit 1
+fi
+echo "hgc: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${need[@]}" >/dev/null

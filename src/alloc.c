@@ -1,0 +1,411 @@
+/*
+ * alloc.c -- thread caches, central span lists, large objects, explicit free.
+ *
+ * Lock order: central lock -> heap lock -> metadata lock; the large-object
+ * lock is taken alone or before the heap lock.  All of them are taken only
+ * inside critical sections (threads.h) or by the world-lock holder.
+ *
+ * A new object is reachable only from its allocating thread's registers and
+ * stack until the caller stores it.  So every path leaves its critical
+ * section (where the thread may stop for a collection) with the object's
+ * address in a local, never only behind its span descriptor, which is
+ * metadata and not a root.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "collector.h"
+#include "sweep.h"
+
+uintptr_t hgc__link_key, hgc__tag_key;
+
+typedef struct central {
+    pthread_mutex_t lock;
+    span partial, full, unswept;
+} central;
+
+static central centrals[NKINDS][NCLASSES];
+static _Atomic size_t unswept_total;
+
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+static span large_spans; /* every live large object */
+
+void alloc_init(void)
+{
+    hgc__link_key = (uintptr_t)os_random_u64();
+    hgc__tag_key = (uintptr_t)os_random_u64();
+    for (int k = 0; k < NKINDS; k++)
+        for (int c = 0; c < NCLASSES; c++) {
+            central *ce = &centrals[k][c];
+            pthread_mutex_init(&ce->lock, NULL);
+            span_list_init(&ce->partial);
+            span_list_init(&ce->full);
+            span_list_init(&ce->unswept);
+        }
+    span_list_init(&large_spans);
+}
+
+size_t alloc_unswept_spans(void)
+{
+    return atomic_load_explicit(&unswept_total, memory_order_relaxed);
+}
+
+static void central_put(span *s, enum sweep_result r)
+{
+    central *ce = &centrals[s->kind][s->sizeclass];
+    pthread_mutex_lock(&ce->lock);
+    span_set_list(s, r == SWEEP_PARTIAL ? LIST_PARTIAL : LIST_FULL);
+    span_list_push(r == SWEEP_PARTIAL ? &ce->partial : &ce->full, s);
+    pthread_mutex_unlock(&ce->lock);
+}
+
+/* Sweep one unswept span of any class; false when none is left.  Used when
+ * the page heap is empty: garbage in other classes may free whole spans. */
+static bool sweep_one_any(void)
+{
+    static _Atomic unsigned cursor;
+    if (atomic_load_explicit(&unswept_total, memory_order_relaxed) == 0)
+        return false;
+    unsigned start = atomic_fetch_add_explicit(&cursor, 1, memory_order_relaxed);
+    for (unsigned i = 0; i < NKINDS * NCLASSES; i++) {
+        unsigned j = (start + i) % (NKINDS * NCLASSES);
+        central *ce = &centrals[j / NCLASSES][j % NCLASSES];
+        if (span_list_empty(&ce->unswept))
+            continue; /* racy peek; the pop below re-checks under the lock */
+        pthread_mutex_lock(&ce->lock);
+        span *s = span_list_pop(&ce->unswept);
+        pthread_mutex_unlock(&ce->lock);
+        if (!s)
+            continue;
+        atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
+        span_set_list(s, LIST_NONE);
+        enum sweep_result r = sweep_span(s);
+        if (r != SWEEP_FREED)
+            central_put(s, r);
+        return true;
+    }
+    return false;
+}
+
+/* Pages for a new span, sweeping other classes before growing the heap. */
+static span *pages_for(size_t npages, enum span_state state)
+{
+    span *s;
+    while (!(s = pageheap_alloc_nogrow(npages, state)))
+        if (!sweep_one_any())
+            return pageheap_alloc(npages, state);
+    return s;
+}
+
+/* A span of class cls with free slots in s->free, taken off every list. */
+static span *central_acquire(unsigned kind, unsigned cls)
+{
+    central *ce = &centrals[kind][cls];
+    pthread_mutex_lock(&ce->lock);
+    span *s = span_list_pop(&ce->partial);
+    while (!s) {
+        s = span_list_pop(&ce->unswept);
+        if (!s)
+            break;
+        pthread_mutex_unlock(&ce->lock);
+        atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
+        span_set_list(s, LIST_NONE);
+        enum sweep_result r = sweep_span(s);
+        if (r == SWEEP_PARTIAL)
+            return s;
+        pthread_mutex_lock(&ce->lock);
+        if (r == SWEEP_FULL) {
+            span_set_list(s, LIST_FULL);
+            span_list_push(&ce->full, s);
+        }
+        s = NULL;
+    }
+    pthread_mutex_unlock(&ce->lock);
+    if (s)
+        return s;
+
+    s = pages_for(hgc__class_pages[cls], SPAN_SMALL);
+    if (!s)
+        return NULL;
+    s->kind = (uint8_t)kind;
+    s->sizeclass = (uint8_t)cls;
+    s->elem_size = hgc__class_size[cls];
+    s->nelems = (uint32_t)(s->npages * PAGE_SIZE / s->elem_size);
+    s->div_magic = (((uint64_t)1 << DIV_SHIFT) + s->elem_size - 1) / s->elem_size;
+    sweep_init_fresh(s);
+    return s;
+}
+
+void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
+{
+    if (collector_should_collect())
+        collector_collect(GC_REASON_ALLOC);
+
+    crit_enter(t);
+    void *list = t->tc.free[kind][cls];
+    span *s = t->tc.cur[kind][cls];
+    if (!list && s) {
+        /* Frees from other threads refill the current span first. */
+        list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
+        if (!list) {
+            central *ce = &centrals[kind][cls];
+            atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+            pthread_mutex_lock(&ce->lock);
+            /* A free that saw owner == NULL pushes under this lock; re-check
+             * so its span does not sit on the full list with free slots. */
+            bool refilled = atomic_load_explicit(&s->xfree, memory_order_relaxed) != NULL;
+            span_set_list(s, refilled ? LIST_PARTIAL : LIST_FULL);
+            span_list_push(refilled ? &ce->partial : &ce->full, s);
+            pthread_mutex_unlock(&ce->lock);
+            t->tc.cur[kind][cls] = NULL;
+        }
+    }
+    if (!list) {
+        s = central_acquire(kind, cls);
+        if (!s) {
+            crit_exit(t);
+            return NULL;
+        }
+        collector_note_alloc((size_t)s->nfree * s->elem_size);
+        list = s->free;
+        if (!list) /* a full span that frees made partial again */
+            list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
+        s->free = NULL;
+        s->nfree = 0;
+        span_set_list(s, LIST_CACHED);
+        atomic_store_explicit(&s->owner, &t->tc, memory_order_relaxed);
+        t->tc.cur[kind][cls] = s;
+    }
+    void **p = list;
+    t->tc.free[kind][cls] = link_decode(p[0]);
+    p[0] = NULL;
+    p[1] = NULL;
+    atomic_store_explicit(&t->alloc_bytes,
+                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
+                              hgc__class_size[cls],
+                          memory_order_relaxed);
+    crit_exit(t);
+    return p;
+}
+
+void *alloc_large(thread_rec *t, size_t n, unsigned kind)
+{
+    size_t npages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (n > ((size_t)1 << ADDRESS_BITS))
+        return NULL;
+    if (collector_should_collect())
+        collector_collect(GC_REASON_ALLOC);
+
+    crit_enter(t);
+    span *s = pages_for(npages, SPAN_LARGE);
+    if (!s) {
+        crit_exit(t);
+        return NULL;
+    }
+    size_t bytes = npages * PAGE_SIZE;
+    if (s->needzero) {
+        if (bytes >= ((size_t)1 << 20))
+            os_release((void *)s->base, bytes); /* reads back as zero */
+        else
+            memset((void *)s->base, 0, bytes);
+    }
+    s->needzero = false;
+    s->kind = (uint8_t)kind;
+    s->elem_size = bytes;
+    s->nelems = 1;
+    s->div_magic = 0;
+    s->req_size = n;
+    pthread_mutex_lock(&large_lock);
+    span_list_push(&large_spans, s);
+    pthread_mutex_unlock(&large_lock);
+    atomic_store_explicit(&t->alloc_bytes,
+                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+    /* The object must be in a local before crit_exit, which may stop this
+     * thread for a collection: the span descriptor is not a root, the
+     * local is. */
+    void *p = (void *)s->base;
+    crit_exit(t);
+    collector_note_alloc(bytes);
+    return p;
+}
+
+/* The first free into a span that no cache holds.  If the span sits on the
+ * full list it moves to the partial list, so its free slots are found
+ * again without waiting for a collection.  The push happens under the
+ * central lock, after the span's list was read: until our object is in
+ * xfree it keeps the span alive (it was marked, or allocated after the
+ * sweep), and once it is in, a sweeper could free the span -- but no
+ * sweeper can take a span off the unswept list while we hold the lock, and
+ * we touch the span only under it. */
+static void free_first_into_central(thread_rec *t, span *s, void *p, size_t size)
+{
+    central *ce = &centrals[s->kind][s->sizeclass];
+    crit_enter(t);
+    pthread_mutex_lock(&ce->lock);
+    bool was_full = span_list_of(s) == LIST_FULL;
+    void *old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+    slot_make_free(p, size, old, true);
+    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, p, memory_order_release,
+                                                  memory_order_relaxed))
+        ((void **)p)[0] = link_encode(old);
+    if (was_full) {
+        span_list_remove(s);
+        span_set_list(s, LIST_PARTIAL);
+        span_list_push(&ce->partial, s);
+    }
+    pthread_mutex_unlock(&ce->lock);
+    crit_exit(t);
+}
+
+void alloc_free_small(thread_rec *t, span *s, void *p)
+{
+    size_t size = s->elem_size;
+    atomic_store_explicit(&t->freed_bytes,
+                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + size,
+                          memory_order_relaxed);
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc) {
+        /* Owner: straight back onto the thread's own list, no atomics.  The
+         * collector never edits a cache, so no critical section either. */
+        void **head = &t->tc.free[s->kind][s->sizeclass];
+        slot_make_free(p, size, *head, true);
+        *head = p;
+        return;
+    }
+    /* Anyone else: push onto the span's xfree stack.  The owner (or the
+     * sweeper) takes the whole stack with one exchange, so there is no ABA. */
+    void *old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+    if (old == NULL && atomic_load_explicit(&s->owner, memory_order_relaxed) == NULL) {
+        free_first_into_central(t, s, p, size);
+        return;
+    }
+    slot_make_free(p, size, old, true);
+    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, p, memory_order_release,
+                                                  memory_order_relaxed))
+        ((void **)p)[0] = link_encode(old);
+}
+
+void alloc_free_large(thread_rec *t, span *s, void *p)
+{
+    crit_enter(t);
+    pthread_mutex_lock(&large_lock);
+    /* Re-check under the lock: two racing frees of one object must not
+     * both give its pages back. */
+    bool ok = atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE &&
+              s->base == (uintptr_t)p && s->next != NULL;
+    if (ok)
+        span_list_remove(s);
+    pthread_mutex_unlock(&large_lock);
+    if (!ok) {
+        crit_exit(t);
+        hgc__fatal("hgc_free(%p): double free", p);
+    }
+    atomic_store_explicit(&t->freed_bytes,
+                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) +
+                              s->elem_size,
+                          memory_order_relaxed);
+    pageheap_free(s);
+    crit_exit(t);
+}
+
+void alloc_release_cache(thread_rec *t)
+{
+    crit_enter(t);
+    for (unsigned k = 0; k < NKINDS; k++)
+        for (unsigned c = 1; c < NCLASSES; c++) {
+            span *s = t->tc.cur[k][c];
+            if (!s)
+                continue;
+            void *list = t->tc.free[k][c];
+            uint32_t n = 0;
+            for (void *x = list; x; x = link_decode(*(void **)x))
+                n++;
+            s->free = list;
+            s->nfree = n;
+            atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+            central_put(s, n ? SWEEP_PARTIAL : SWEEP_FULL);
+            t->tc.cur[k][c] = NULL;
+            t->tc.free[k][c] = NULL;
+        }
+    crit_exit(t);
+}
+
+void alloc_each_large(void (*fn)(span *s, void *arg), void *arg)
+{
+    for (span *s = large_spans.next; s != &large_spans; s = s->next)
+        fn(s, arg);
+}
+
+void alloc_sweep_large(void)
+{
+    for (span *s = large_spans.next, *next; s != &large_spans; s = next) {
+        next = s->next;
+        uint8_t *m = span_mark_of(s, s->base);
+        if (*m) {
+            *m = 0;
+            continue;
+        }
+        span_list_remove(s);
+        pageheap_free(s);
+    }
+}
+
+void alloc_prepare_sweep(void)
+{
+    size_t n = 0;
+    for (int k = 0; k < NKINDS; k++)
+        for (int c = 1; c < NCLASSES; c++) {
+            central *ce = &centrals[k][c];
+            span_list_splice(&ce->unswept, &ce->partial);
+            span_list_splice(&ce->unswept, &ce->full);
+            for (span *s = ce->unswept.next; s != &ce->unswept; s = s->next) {
+                span_set_list(s, LIST_UNSWEPT);
+                s->free = NULL; /* rebuilt from the marks by the sweep */
+                s->nfree = 0;
+                n++;
+            }
+        }
+    atomic_store_explicit(&unswept_total, n, memory_order_relaxed);
+}
+
+void alloc_clear_cache_marks(tcache *tc)
+{
+    for (unsigned k = 0; k < NKINDS; k++)
+        for (unsigned c = 1; c < NCLASSES; c++) {
+            span *s = tc->cur[k][c];
+            if (s)
+                memset(s->marks, 0, (s->npages * PAGE_SIZE) >> GRANULE_SHIFT);
+        }
+}
+
+void alloc_finish_sweep(thread_rec *t)
+{
+    crit_enter(t);
+    while (sweep_one_any()) {
+        /* Let a pending stop through between spans. */
+        crit_exit(t);
+        crit_enter(t);
+    }
+    crit_exit(t);
+}
+
+void alloc_fork_lock(void)
+{
+    for (int k = 0; k < NKINDS; k++)
+        for (int c = 0; c < NCLASSES; c++)
+            pthread_mutex_lock(&centrals[k][c].lock);
+    pthread_mutex_lock(&large_lock);
+    pageheap_lock();
+    meta_lock_all();
+}
+
+void alloc_fork_unlock(void)
+{
+    meta_unlock_all();
+    pageheap_unlock();
+    pthread_mutex_unlock(&large_lock);
+    for (int k = 0; k < NKINDS; k++)
+        for (int c = 0; c < NCLASSES; c++)
+            pthread_mutex_unlock(&centrals[k][c].lock);
+}

@@ -1,0 +1,71 @@
+/*
+ * alloc.h -- size classes to objects: thread caches, central span lists,
+ * large objects and explicit free.
+ *
+ * A free slot looks like this, always:
+ *     word 0: next free slot XOR link_key   (so a conservative scan of a free
+ *             slot never sees a heap pointer)
+ *     word 1: slot address XOR tag_key      (marks it free: hgc_free checks
+ *             it to report double frees)
+ *     rest:   zero
+ * so handing a slot out costs clearing two words.  Objects are at least 16
+ * bytes, so both words exist.
+ *
+ * Central lists, per (kind, class), under the central's lock:
+ *   partial  swept spans with free slots (free list in span->free)
+ *   full     swept spans without free slots (frees may wait in xfree)
+ *   unswept  spans whose marks are from the last collection; the first
+ *            thread that needs a span sweeps them one by one.
+ * Each collection moves partial and full to unswept while the world is
+ * stopped; cached spans stay with their threads.
+ */
+#ifndef HGC_ALLOC_H
+#define HGC_ALLOC_H
+
+#include "heap.h"
+#include "threads.h"
+
+extern uintptr_t hgc__link_key, hgc__tag_key;
+
+static inline void *link_decode(void *w) { return (void *)((uintptr_t)w ^ hgc__link_key); }
+static inline void *link_encode(void *p) { return (void *)((uintptr_t)p ^ hgc__link_key); }
+static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag_key; }
+
+/* Turn the slot at p (size bytes) into a free slot whose successor is
+ * next.  zero: the slot may hold old data. */
+static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
+{
+    uintptr_t *w = p;
+    if (zero)
+        __builtin_memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
+    w[0] = (uintptr_t)link_encode(next);
+    w[1] = free_tag(p);
+}
+
+void alloc_init(void);
+
+/* Out-of-line paths behind the inline fast path in api.c.  They return NULL
+ * when memory is exhausted. */
+void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls);
+void *alloc_large(thread_rec *t, size_t n, unsigned kind);
+/* Free p (already validated as an object start of span s). */
+void alloc_free_small(thread_rec *t, span *s, void *p);
+void alloc_free_large(thread_rec *t, span *s, void *p);
+
+/* Give a thread's cached spans back to the central lists (thread exit). */
+void alloc_release_cache(thread_rec *t);
+
+/* fork(): take / drop every allocator lock (world lock already held). */
+void alloc_fork_lock(void);
+void alloc_fork_unlock(void);
+
+/* Collector hooks, world stopped. */
+void alloc_each_large(void (*fn)(span *s, void *arg), void *arg);
+void alloc_sweep_large(void);          /* free unmarked large objects */
+void alloc_prepare_sweep(void);        /* move every central span to unswept */
+void alloc_clear_cache_marks(tcache *tc); /* cached spans skip this sweep */
+/* World running, before a collection: sweep every unswept span. */
+void alloc_finish_sweep(thread_rec *t);
+size_t alloc_unswept_spans(void);
+
+#endif

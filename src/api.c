@@ -1,0 +1,281 @@
+/*
+ * api.c -- the public functions of hgc.h: initialization, the inline
+ * allocation fast path, explicit free, queries and statistics.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hgc.h"
+#include "alloc.h"
+#include "collector.h"
+#include "options.h"
+#include "roots.h"
+#include "stw.h"
+#include "util.h"
+
+#define API HGC_API
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static _Atomic(hgc_oom_fn) oom_handler;
+
+static void print_stats(void)
+{
+    hgc_stats s;
+    hgc_get_stats(&s);
+    fprintf(stderr,
+            "hgc: stats: collections %llu, pause total %.3f ms, pause max %.3f ms\n"
+            "hgc: stats: heap %zu bytes, mapped %zu bytes, live %zu bytes after the last collection\n"
+            "hgc: stats: allocated %zu bytes, freed explicitly %zu bytes, threads %zu\n",
+            (unsigned long long)s.collections, s.pause_total_ns / 1e6, s.pause_max_ns / 1e6,
+            s.heap_bytes, s.mapped_bytes, s.live_bytes, s.allocated_bytes, s.freed_bytes,
+            s.threads);
+}
+
+static void init_all(void)
+{
+    options_init();
+    sizeclass_init();
+    pageheap_init();
+    alloc_init();
+    collector_init();
+    stw_init((int)option_get(OPT_SIG_SUSPEND));
+    threads_init();
+    if (option_get(OPT_STATS))
+        atexit(print_stats);
+}
+
+API void hgc_init(void)
+{
+    pthread_once(&init_once, init_all);
+    threads_register();
+}
+
+/* The library registers the thread that loads it (normally the main
+ * thread) so that its stack is a root even before it allocates. */
+__attribute__((constructor)) static void hgc_load(void)
+{
+    hgc_init();
+}
+
+static void *out_of_memory(size_t n)
+{
+    hgc_oom_fn fn = atomic_load(&oom_handler);
+    return fn ? fn(n) : NULL;
+}
+
+static NOINLINE void *alloc_general(size_t n, unsigned kind)
+{
+    thread_rec *t = hgc__self;
+    if (!t) {
+        hgc_init();
+        t = hgc__self;
+    }
+    void *p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
+                             : alloc_large(t, n, kind);
+    return p ? p : out_of_memory(n);
+}
+
+/* The fast path: pop the thread's free list for the class.  No atomics, no
+ * lock, no shared cache line; the collector never edits this list, so a
+ * stop signal may land anywhere in here. */
+static inline void *alloc_fast(size_t n, unsigned kind)
+{
+    thread_rec *t = hgc__self;
+    if (likely(t != NULL && n <= SMALL_MAX)) {
+        unsigned c = size_to_class(n);
+        void **p = t->tc.free[kind][c];
+        if (likely(p != NULL)) {
+            t->tc.free[kind][c] = link_decode(p[0]);
+            p[0] = NULL;
+            p[1] = NULL;
+            atomic_store_explicit(&t->alloc_bytes,
+                                  atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
+                                      hgc__class_size[c],
+                                  memory_order_relaxed);
+            return p;
+        }
+    }
+    return alloc_general(n, kind);
+}
+
+API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
+API void *hgc_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
+
+/* The span of an object start, or a fatal error naming what p is instead. */
+static span *object_span_or_die(void *p)
+{
+    span *s = pagemap_lookup((uintptr_t)p);
+    uint8_t state = s ? atomic_load_explicit(&s->state, memory_order_acquire) : SPAN_FREE;
+    if (!s)
+        hgc__fatal("hgc_free(%p): not a pointer allocated by hgc", p);
+    if (state == SPAN_FREE)
+        hgc__fatal("hgc_free(%p): double free", p); /* in the heap, on free pages */
+    uintptr_t start = state == SPAN_LARGE ? s->base : span_object_start(s, (uintptr_t)p, NULL);
+    if (start == 0)
+        hgc__fatal("hgc_free(%p): not a pointer allocated by hgc", p);
+    if (start != (uintptr_t)p)
+        hgc__fatal("hgc_free(%p): interior pointer, object starts at %p", p, (void *)start);
+    if (state == SPAN_SMALL && ((uintptr_t *)p)[1] == free_tag(p))
+        hgc__fatal("hgc_free(%p): double free", p);
+    return s;
+}
+
+API void hgc_free(void *p)
+{
+    if (!p)
+        return;
+    thread_rec *t = hgc__self;
+    if (!t) {
+        hgc_init();
+        t = hgc__self;
+    }
+    span *s = object_span_or_die(p);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
+        alloc_free_large(t, s, p);
+    else
+        alloc_free_small(t, s, p);
+}
+
+/* Object start and usable size for any address; 0 when not in an object. */
+static uintptr_t object_of(const void *p, size_t *size)
+{
+    span *s = pagemap_lookup((uintptr_t)p);
+    if (!s)
+        return 0;
+    uint8_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+    if (state == SPAN_SMALL) {
+        *size = s->elem_size;
+        return span_object_start(s, (uintptr_t)p, NULL);
+    }
+    if (state == SPAN_LARGE) {
+        *size = s->elem_size;
+        return s->base;
+    }
+    return 0;
+}
+
+API size_t hgc_size(const void *p)
+{
+    size_t size = 0;
+    uintptr_t start = object_of(p, &size);
+    return start && start == (uintptr_t)p ? size : 0;
+}
+
+API void *hgc_base(const void *p)
+{
+    size_t size;
+    return (void *)object_of(p, &size);
+}
+
+API void *hgc_realloc(void *p, size_t n)
+{
+    if (!p)
+        return hgc_malloc(n);
+    if (n == 0) {
+        hgc_free(p);
+        return NULL;
+    }
+    span *s = object_span_or_die(p);
+    size_t old = s->elem_size;
+    unsigned kind = s->kind;
+    /* Keep the object when it fits and would not waste more than half. */
+    if (n <= old && n >= old / 2)
+        return p;
+    void *q = kind == KIND_ATOMIC ? hgc_malloc_atomic(n) : hgc_malloc(n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, n < old ? n : old);
+    hgc_free(p);
+    return q;
+}
+
+API void hgc_collect(void)
+{
+    hgc_init();
+    collector_collect(GC_REASON_EXPLICIT);
+}
+
+API void hgc_disable(void)
+{
+    hgc_init();
+    collector_disable();
+}
+
+API void hgc_enable(void)
+{
+    collector_enable();
+}
+
+API void hgc_add_roots(void *lo, void *hi)
+{
+    if ((uintptr_t)lo > (uintptr_t)hi)
+        hgc__fatal("hgc_add_roots(%p, %p): lo > hi", lo, hi);
+    hgc_init();
+    threads_lock();
+    roots_add((uintptr_t)lo, (uintptr_t)hi);
+    threads_unlock();
+}
+
+API void hgc_remove_roots(void *lo, void *hi)
+{
+    if ((uintptr_t)lo > (uintptr_t)hi)
+        hgc__fatal("hgc_remove_roots(%p, %p): lo > hi", lo, hi);
+    hgc_init();
+    threads_lock();
+    roots_remove((uintptr_t)lo, (uintptr_t)hi);
+    threads_unlock();
+}
+
+API void hgc_thread_register(void)
+{
+    hgc_init();
+}
+
+API void hgc_thread_unregister(void)
+{
+    threads_unregister();
+}
+
+API void hgc_blocking_enter(void)
+{
+    thread_rec *t = hgc__self;
+    if (!t)
+        return; /* unregistered threads are never stopped anyway */
+    if (t->blocking_depth++ == 0)
+        stw_blocking_enter(t);
+}
+
+API void hgc_blocking_leave(void)
+{
+    thread_rec *t = hgc__self;
+    if (!t || t->blocking_depth == 0)
+        return;
+    if (--t->blocking_depth == 0)
+        stw_blocking_leave(t);
+}
+
+API hgc_oom_fn hgc_set_oom_handler(hgc_oom_fn fn)
+{
+    return atomic_exchange(&oom_handler, fn);
+}
+
+API void hgc_get_stats(hgc_stats *out)
+{
+    hgc_init();
+    collector_stats cs;
+    memset(out, 0, sizeof *out);
+    threads_lock();
+    collector_get_stats(&cs);
+    threads_counters(&out->allocated_bytes, &out->freed_bytes);
+    out->threads = threads_count();
+    threads_unlock();
+    out->heap_bytes = pageheap_in_use_bytes();
+    out->mapped_bytes = pageheap_mapped_bytes();
+    out->live_bytes = cs.live_bytes;
+    out->collections = cs.collections;
+    out->pause_total_ns = cs.pause_total_ns;
+    out->pause_max_ns = cs.pause_max_ns;
+}

@@ -1,0 +1,105 @@
+/* collector.c -- the collection cycle, pacing and statistics.  See
+ * collector.h for the order of a cycle and why. */
+#include "collector.h"
+#include "alloc.h"
+#include "mark.h"
+#include "options.h"
+#include "roots.h"
+#include "stw.h"
+#include "util.h"
+
+/* Pacing state read by running mutators: relaxed atomics, changed only
+ * under the world lock. */
+static _Atomic size_t alloc_since; /* bytes claimed since the last cycle */
+static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
+static _Atomic int disabled;       /* hgc_disable() depth */
+static long long gogc;             /* percent, -1 = automatic collection off */
+static size_t min_heap;
+
+/* Statistics, written under the world lock. */
+static collector_stats stats;
+
+void collector_init(void)
+{
+    gogc = option_get(OPT_GOGC);
+    min_heap = (size_t)option_get(OPT_MIN_HEAP);
+    atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
+    mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT));
+}
+
+bool collector_should_collect(void)
+{
+    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
+               atomic_load_explicit(&trigger, memory_order_relaxed) &&
+           atomic_load_explicit(&disabled, memory_order_relaxed) == 0;
+}
+
+void collector_note_alloc(size_t bytes)
+{
+    atomic_fetch_add_explicit(&alloc_since, bytes, memory_order_relaxed);
+}
+
+void collector_disable(void) { atomic_fetch_add(&disabled, 1); }
+
+void collector_enable(void)
+{
+    int old = atomic_load(&disabled);
+    while (old > 0 && !atomic_compare_exchange_weak(&disabled, &old, old - 1)) {
+    }
+}
+
+static void clear_cache_marks_all(void)
+{
+    for (thread_rec *t = threads_first(); t; t = t->next)
+        alloc_clear_cache_marks(&t->tc);
+}
+
+static size_t next_trigger(size_t live)
+{
+    if (gogc < 0)
+        return SIZE_MAX;
+    size_t budget = (size_t)((double)live * (double)gogc / 100.0);
+    return budget > min_heap ? budget : min_heap;
+}
+
+void collector_collect(enum gc_reason why)
+{
+    thread_rec *self = threads_register();
+    threads_lock();
+    if (atomic_load(&disabled) || (why == GC_REASON_ALLOC && !collector_should_collect())) {
+        /* Disabled, or another thread collected while we waited. */
+        threads_unlock();
+        return;
+    }
+    alloc_finish_sweep(self);
+    roots_snapshot_segments();
+
+    uint64_t t0 = os_now_ns();
+    stw_stop_world(self);
+
+    mark_begin();
+    roots_mark_all(self);
+    size_t live = mark_live_bytes();
+    alloc_sweep_large();
+    alloc_prepare_sweep();
+    clear_cache_marks_all();
+
+    stats.collections++;
+    stats.live_bytes = live;
+    atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
+    atomic_store_explicit(&trigger, next_trigger(live), memory_order_relaxed);
+
+    stw_start_world();
+    uint64_t pause = os_now_ns() - t0;
+    stats.pause_total_ns += pause;
+    if (pause > stats.pause_max_ns)
+        stats.pause_max_ns = pause;
+
+    pageheap_scavenge(stats.collections, 2);
+    threads_unlock();
+}
+
+void collector_get_stats(collector_stats *out)
+{
+    *out = stats;
+}

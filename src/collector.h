@@ -1,0 +1,44 @@
+/*
+ * collector.h -- the collection cycle, pacing and statistics.
+ *
+ * A cycle, all under the world lock (threads.h):
+ *   1. finish sweeping the previous cycle (world running);
+ *   2. snapshot the data segments (the loader lock must not be taken while
+ *      a stopped thread might hold it);
+ *   3. stop the world (stw.c);
+ *   4. mark from the roots, draining the mark stack (mark.c, roots.c);
+ *   5. free unmarked large objects; move every central span to the
+ *      unswept lists; clear the marks of spans held by thread caches;
+ *   6. publish the new cycle number, live bytes and trigger, then restart
+ *      the world.  Everything a running mutator reads about the cycle is
+ *      written before the restart, whose release store orders it;
+ *   7. give long-free pages back to the OS.
+ * Small spans are swept lazily afterwards by the threads that need them.
+ *
+ * Pacing: a collection starts when the bytes claimed by allocation since the
+ * last one reach max(live * GOGC / 100, HGC_MIN_HEAP).
+ */
+#ifndef HGC_COLLECTOR_H
+#define HGC_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT };
+
+void collector_init(void);
+bool collector_should_collect(void);
+void collector_collect(enum gc_reason why);
+/* Account bytes handed to a thread cache or a large object. */
+void collector_note_alloc(size_t bytes);
+void collector_disable(void);
+void collector_enable(void);
+
+typedef struct collector_stats {
+    uint64_t collections, pause_total_ns, pause_max_ns;
+    size_t live_bytes;
+} collector_stats;
+void collector_get_stats(collector_stats *out);
+
+#endif

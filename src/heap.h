@@ -1,0 +1,216 @@
+/*
+ * heap.h -- arenas, spans, the page map and the page heap.
+ *
+ * Address space is reserved in arenas of ARENA_SIZE bytes, aligned to
+ * ARENA_SIZE.  An arena is cut into pages of PAGE_SIZE bytes; a span is a run
+ * of whole pages that is either free, holds small objects of one size class
+ * and one kind, or holds one large object.
+ *
+ * Page map: arena_table[addr >> ARENA_SHIFT] -> arena, and
+ * arena->pages[page index] -> the span covering that page.  Every page of a
+ * span, free or in use, points at the span's descriptor, so address -> span
+ * is two dependent loads with no lock.  Entries are written under the heap
+ * lock and published with release stores; lock-free readers use acquire
+ * loads and then re-check the span's state.
+ *
+ * Span descriptors live outside the heap and are type-stable: they are
+ * recycled only as span descriptors and never unmapped, so a racing reader
+ * holding a stale descriptor reads a span, never foreign memory.  Their
+ * liveness is explicit state (SPAN_*), never root scanning.
+ *
+ * Mark bytes: each arena has a side table of one byte per GRANULE (16 bytes).
+ * An object's mark is the byte of its first granule.  Bytes (not bits) let
+ * future parallel markers mark with plain stores without read-modify-write
+ * races on neighbours.
+ */
+#ifndef HGC_HEAP_H
+#define HGC_HEAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define PAGE_SHIFT 13
+#define PAGE_SIZE ((size_t)1 << PAGE_SHIFT)
+#define ARENA_SHIFT 26
+#define ARENA_SIZE ((size_t)1 << ARENA_SHIFT)
+#define PAGES_PER_ARENA (ARENA_SIZE / PAGE_SIZE)
+#define GRANULE_SHIFT 4
+#define GRANULE ((size_t)1 << GRANULE_SHIFT)
+#define ADDRESS_BITS 48
+#define ARENA_TABLE_SIZE ((size_t)1 << (ADDRESS_BITS - ARENA_SHIFT))
+
+/* Object kinds.  A span holds objects of exactly one kind. */
+enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, NKINDS = 2 };
+
+/* Size classes: 16-byte steps to 128, then four classes per doubling up to
+ * SMALL_MAX.  Anything larger is a large object with a span of its own. */
+#define SMALL_MAX 32768
+#define NCLASSES 41 /* class 0 unused */
+
+/* Span states.  Transitions happen under the heap lock (FREE <-> in use);
+ * the state is stored with release so that page-map readers see a
+ * consistent span. */
+enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
+
+/* Which list of its central a small span is on; protected by that
+ * central's lock.  A CACHED span belongs to exactly one thread cache
+ * (`owner`) and is on no list; the sweeper never touches it, because every
+ * cache gives its spans back while the world is stopped, before sweeping
+ * starts. */
+enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_UNSWEPT, LIST_CACHED };
+
+struct tcache;
+
+typedef struct span {
+    uintptr_t base;          /* first byte */
+    size_t npages;
+    uint8_t *marks;          /* mark byte of the first granule (side table) */
+    _Atomic uint8_t state;   /* enum span_state */
+    uint8_t kind;            /* KIND_* */
+    uint8_t sizeclass;       /* 0 for large and free spans */
+    _Atomic uint8_t list;    /* enum span_list_id; relaxed, see alloc.c */
+    bool needzero;           /* memory may hold old data (not fresh from the OS) */
+    bool released;           /* free span whose pages were given back to the OS */
+    size_t elem_size;        /* small: class size; large: npages * PAGE_SIZE */
+    uint32_t nelems;         /* small: slots in the span; large: 1 */
+    uint64_t div_magic;      /* slot index = (offset * div_magic) >> DIV_SHIFT */
+    /* Free slots, linked through their first word (encoded, see alloc.h).
+     * Owned by the span's owner while CACHED, else by whoever holds the
+     * central lock. */
+    void *free;
+    uint32_t nfree;
+    /* Frees from threads that are not the owner: a lock-free push-only
+     * stack, emptied with one exchange by the owner or the sweeper. */
+    _Atomic(void *) xfree;
+    _Atomic(struct tcache *) owner; /* the cache holding it, or NULL */
+    uint64_t free_cycle;     /* FREE spans: collection count when freed */
+    size_t req_size;         /* large: requested bytes */
+    struct span *next, *prev;
+} span;
+
+#define DIV_SHIFT 40
+
+typedef struct arena {
+    uintptr_t base;
+    uint8_t *marks;                         /* ARENA_SIZE / GRANULE bytes */
+    _Atomic(span *) pages[PAGES_PER_ARENA];
+} arena;
+
+extern _Atomic(arena *) *hgc__arena_table;
+extern _Atomic uintptr_t hgc__heap_lo, hgc__heap_hi;
+
+/* Lock-free address -> span.  NULL outside the heap. */
+static inline span *pagemap_lookup(uintptr_t p)
+{
+    if (p < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed) ||
+        p >= atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
+        return NULL;
+    arena *a = atomic_load_explicit(&hgc__arena_table[p >> ARENA_SHIFT], memory_order_acquire);
+    if (!a)
+        return NULL;
+    return atomic_load_explicit(&a->pages[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
+                                memory_order_acquire);
+}
+
+/* Object start for an address inside span s, or 0 if it falls in the
+ * span's tail waste. */
+static inline uintptr_t span_object_start(const span *s, uintptr_t p, uint32_t *idx_out)
+{
+    uintptr_t off = p - s->base;
+    uint32_t idx = (uint32_t)((off * s->div_magic) >> DIV_SHIFT);
+    if (idx >= s->nelems)
+        return 0;
+    if (idx_out)
+        *idx_out = idx;
+    return s->base + (uintptr_t)idx * s->elem_size;
+}
+
+static inline uint8_t *span_mark_of(const span *s, uintptr_t obj)
+{
+    return s->marks + ((obj - s->base) >> GRANULE_SHIFT);
+}
+
+static inline unsigned span_list_of(const span *s)
+{
+    return atomic_load_explicit(&s->list, memory_order_relaxed);
+}
+static inline void span_set_list(span *s, unsigned id)
+{
+    atomic_store_explicit(&s->list, (uint8_t)id, memory_order_relaxed);
+}
+
+/* Circular doubly linked span lists with a sentinel head. */
+static inline void span_list_init(span *head) { head->next = head->prev = head; }
+static inline bool span_list_empty(const span *head) { return head->next == head; }
+static inline void span_list_push(span *head, span *s)
+{
+    s->next = head->next;
+    s->prev = head;
+    head->next->prev = s;
+    head->next = s;
+}
+static inline void span_list_remove(span *s)
+{
+    s->prev->next = s->next;
+    s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+static inline span *span_list_pop(span *head)
+{
+    if (span_list_empty(head))
+        return NULL;
+    span *s = head->next;
+    span_list_remove(s);
+    return s;
+}
+/* Append all of `from` to `to`, leaving `from` empty. */
+static inline void span_list_splice(span *to, span *from)
+{
+    if (span_list_empty(from))
+        return;
+    from->next->prev = to->prev;
+    to->prev->next = from->next;
+    from->prev->next = to;
+    to->prev = from->prev;
+    span_list_init(from);
+}
+
+/* Size classes (sizeclass.c). */
+extern uint32_t hgc__class_size[NCLASSES];
+extern uint8_t hgc__class_pages[NCLASSES];
+extern uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
+extern uint8_t hgc__class_tiny_index[1024 / 16 + 1];
+void sizeclass_init(void);
+
+static inline unsigned size_to_class(size_t n)
+{
+    if (n <= 1024)
+        return hgc__class_tiny_index[(n + 15) >> 4];
+    return hgc__class_small_index[(n + 127) >> 7];
+}
+
+/* Page heap (pageheap.c).  All of these take the heap lock themselves. */
+void pageheap_init(void);
+/* A span of npages pages with state and pagemap set for every page; NULL
+ * when the address space is exhausted.  *fresh tells whether the memory is
+ * known to be zero. */
+span *pageheap_alloc(size_t npages, enum span_state state);
+/* Try without growing the heap. */
+span *pageheap_alloc_nogrow(size_t npages, enum span_state state);
+void pageheap_free(span *s);
+/* Give back to the OS the pages of free spans that stayed free for at least
+ * `age` collections. */
+void pageheap_scavenge(uint64_t cycle, uint64_t age);
+size_t pageheap_in_use_bytes(void);
+size_t pageheap_mapped_bytes(void);
+/* Call fn for every in-use span (world stopped or heap lock not needed by
+ * the caller). */
+void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg);
+void pageheap_lock(void);
+void pageheap_unlock(void);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * options.h -- every tunable, defined once in options.c's table and read
+ * from the environment at initialization.  A bad value prints one warning
+ * and keeps the default.
+ */
+#ifndef HGC_OPTIONS_H
+#define HGC_OPTIONS_H
+
+enum option_id {
+    OPT_GOGC,             /* percent; -1 = off */
+    OPT_MIN_HEAP,         /* bytes */
+    OPT_SIG_SUSPEND,      /* signal number */
+    OPT_STATS,            /* 0/1 */
+    OPT_MARK_STACK_LIMIT, /* entries; 0 = unlimited */
+    OPT_COUNT
+};
+
+void options_init(void);
+long long option_get(enum option_id id);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * os.h -- the platform layer.  Everything that names a system call, a signal
+ * or a machine register lives behind these functions so that another
+ * operating system needs a new os_<name>.c and nothing else.
+ */
+#ifndef HGC_OS_H
+#define HGC_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Reserve size bytes of address space aligned to align (a power of two),
+ * readable and writable, committed lazily by the kernel; NULL on failure. */
+void *os_reserve(size_t size, size_t align);
+/* Give the physical memory behind [p, p+size) back; the range stays
+ * reserved and reads as zero afterwards. */
+void os_release(void *p, size_t size);
+void os_unmap(void *p, size_t size);
+
+uint64_t os_now_ns(void);
+uint64_t os_random_u64(void);
+
+/* Bounds of the calling thread's stack: hi is one past the highest byte. */
+void os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+
+/* The callee-saved registers of the calling function are written to regs;
+ * any pointer held only in a register is then in memory that the caller
+ * scans.  OS_NREGS words. */
+#define OS_NREGS 6
+void os_spill_registers(uintptr_t regs[OS_NREGS]);
+
+/* The current stack pointer (not the frame pointer: callee-saved registers
+ * spilled by the prologue sit below the frame pointer). */
+static inline uintptr_t os_stack_pointer(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+    volatile char here;
+    sp = (uintptr_t)&here;
+#endif
+    return sp;
+}
+
+/* Futex-style wait: sleep while *addr == expected (may wake spuriously).
+ * Both are async-signal-safe. */
+void os_wait_on(const unsigned *addr, unsigned expected);
+void os_wake_all(const unsigned *addr);
+
+/* Semaphore used for stop acknowledgements (post is async-signal-safe). */
+void os_sem_init(void);
+void os_sem_post(void);
+void os_sem_wait(void);
+
+/* Install fn as the handler of signal sig (restart system calls, all other
+ * signals unblocked, the signal itself blocked while it runs). */
+bool os_install_signal(int sig, void (*fn)(int));
+/* Send sig to thread t (a pthread_t); false if the thread no longer exists. */
+bool os_signal_thread(unsigned long t, int sig);
+unsigned long os_thread_self(void);
+
+/* Call fn(lo, hi, arg) for each writable data segment of the executable and
+ * of every loaded shared object. */
+void os_each_data_segment(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
+/* Write a message straight to stderr (no stdio, no allocation). */
+void os_write_stderr(const char *buf, size_t n);
+
+#endif

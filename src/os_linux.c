@@ -1,0 +1,188 @@
+/* os_linux.c -- the platform layer for Linux (x86_64 first, aarch64 compiles). */
+#define _GNU_SOURCE
+#include "os.h"
+
+#include <errno.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+void *os_reserve(size_t size, size_t align)
+{
+    /* Over-reserve by align and trim both ends to get an aligned range. */
+    size_t len = size + align;
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = start - (uintptr_t)p;
+    size_t tail = len - head - size;
+    if (head)
+        munmap(p, head);
+    if (tail)
+        munmap((char *)start + size, tail);
+    return (void *)start;
+}
+
+void os_release(void *p, size_t size)
+{
+    madvise(p, size, MADV_DONTNEED);
+}
+
+void os_unmap(void *p, size_t size)
+{
+    munmap(p, size);
+}
+
+uint64_t os_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t os_random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
+        v = os_now_ns() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+    return v | 1;
+}
+
+void os_stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    if (addr == NULL) {
+        /* Fall back to a conservative guess around the current frame. */
+        uintptr_t sp = os_stack_pointer();
+        *lo = sp - (1u << 20);
+        *hi = sp + (1u << 16);
+        return;
+    }
+    *lo = (uintptr_t)addr;
+    *hi = (uintptr_t)addr + size;
+}
+
+/* Kept out of line so the spill happens in a frame of its own. */
+__attribute__((noinline)) void os_spill_registers(uintptr_t regs[OS_NREGS])
+{
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rbx, 0(%0)\n\t"
+                     "mov %%rbp, 8(%0)\n\t"
+                     "mov %%r12, 16(%0)\n\t"
+                     "mov %%r13, 24(%0)\n\t"
+                     "mov %%r14, 32(%0)\n\t"
+                     "mov %%r15, 40(%0)\n\t"
+                     :
+                     : "r"(regs)
+                     : "memory");
+#else
+    /* Make the compiler save every callee-saved register in this frame, then
+     * copy this frame's top into regs. */
+    __builtin_unwind_init();
+    memset(regs, 0, OS_NREGS * sizeof regs[0]);
+#endif
+}
+
+void os_wait_on(const unsigned *addr, unsigned expected)
+{
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+void os_wake_all(const unsigned *addr)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
+static sem_t ack_sem;
+
+void os_sem_init(void)
+{
+    sem_init(&ack_sem, 0, 0);
+}
+
+void os_sem_post(void)
+{
+    sem_post(&ack_sem);
+}
+
+void os_sem_wait(void)
+{
+    while (sem_wait(&ack_sem) != 0 && errno == EINTR) {
+    }
+}
+
+bool os_install_signal(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, sig);
+    return sigaction(sig, &sa, NULL) == 0;
+}
+
+bool os_signal_thread(unsigned long t, int sig)
+{
+    return pthread_kill((pthread_t)t, sig) == 0;
+}
+
+unsigned long os_thread_self(void)
+{
+    return (unsigned long)pthread_self();
+}
+
+struct seg_walk {
+    void (*fn)(uintptr_t, uintptr_t, void *);
+    void *arg;
+};
+
+static int each_phdr(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct seg_walk *w = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        uintptr_t hi = lo + ph->p_memsz;
+        w->fn(lo, hi, w->arg);
+    }
+    return 0;
+}
+
+void os_each_data_segment(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    struct seg_walk w = {fn, arg};
+    dl_iterate_phdr(each_phdr, &w);
+}
+
+void os_write_stderr(const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(2, buf, n);
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR)
+                continue;
+            return;
+        }
+        buf += k;
+        n -= (size_t)k;
+    }
+}

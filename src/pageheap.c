@@ -1,0 +1,329 @@
+/*
+ * pageheap.c -- arenas, the page map and free page runs.
+ *
+ * Free runs are kept in buckets by length (exact lengths below NBUCKETS
+ * pages, one list for longer runs) and coalesced with free neighbours on
+ * free.  Allocation carves the requested pages from the END of a run so the
+ * remainder keeps its descriptor and its page-map entries: carving costs the
+ * carved pages, not the run.
+ *
+ * Invariants (all under heap_lock):
+ *  - every page of every arena is covered by exactly one span, and its
+ *    page-map entry points at that span's descriptor;
+ *  - a FREE span is on exactly one bucket list; in-use spans are on none
+ *    here (their owners keep them on their own lists);
+ *  - no two FREE spans are adjacent (coalescing is complete);
+ *  - released == true implies the pages read as zero.
+ *
+ * Callers must be inside a critical section (threads.h): the heap lock is
+ * never held by a thread that the world stop has suspended.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "heap.h"
+#include "os.h"
+
+_Atomic(arena *) *hgc__arena_table;
+_Atomic uintptr_t hgc__heap_lo = UINTPTR_MAX, hgc__heap_hi = 0;
+
+#define NBUCKETS 128
+
+static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
+static span free_runs[NBUCKETS]; /* list heads (sentinels) */
+static span *spare_descs;        /* recycled descriptors, linked by next */
+static arena **all_arenas;       /* for walks; grows by doubling */
+static size_t narenas, arenas_cap;
+static size_t in_use_bytes, free_unreleased_bytes;
+
+void pageheap_lock(void) { pthread_mutex_lock(&heap_lock); }
+void pageheap_unlock(void) { pthread_mutex_unlock(&heap_lock); }
+
+void pageheap_init(void)
+{
+    for (int i = 0; i < NBUCKETS; i++)
+        span_list_init(&free_runs[i]);
+    hgc__arena_table = os_reserve(ARENA_TABLE_SIZE * sizeof(arena *), 4096);
+    if (!hgc__arena_table)
+        hgc__fatal("cannot reserve the page map");
+}
+
+static span *desc_new(void)
+{
+    span *s = spare_descs;
+    if (s) {
+        spare_descs = s->next;
+        /* Keep state (readers may still look at it) until set below. */
+        uint8_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+        memset(s, 0, sizeof *s);
+        atomic_store_explicit(&s->state, st, memory_order_relaxed);
+        return s;
+    }
+    return meta_alloc(sizeof(span));
+}
+
+static void desc_recycle(span *s)
+{
+    atomic_store_explicit(&s->state, SPAN_FREE, memory_order_release);
+    s->next = spare_descs;
+    spare_descs = s;
+}
+
+static arena *arena_of(uintptr_t p)
+{
+    return atomic_load_explicit(&hgc__arena_table[p >> ARENA_SHIFT], memory_order_relaxed);
+}
+
+/* Point the page-map entries of pages [first, first+n) at s. */
+static void map_pages(uintptr_t first, size_t n, span *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t p = first + i * PAGE_SIZE;
+        arena *a = arena_of(p);
+        atomic_store_explicit(&a->pages[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)], s,
+                              memory_order_release);
+    }
+}
+
+static span *page_owner(uintptr_t p)
+{
+    if (p < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed) ||
+        p >= atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
+        return NULL;
+    arena *a = arena_of(p);
+    if (!a)
+        return NULL;
+    return atomic_load_explicit(&a->pages[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
+                                memory_order_relaxed);
+}
+
+static void free_insert(span *s)
+{
+    size_t b = s->npages < NBUCKETS ? s->npages : 0;
+    span_list_push(&free_runs[b], s);
+    if (!s->released)
+        free_unreleased_bytes += s->npages * PAGE_SIZE;
+}
+
+static void free_remove(span *s)
+{
+    span_list_remove(s);
+    if (!s->released)
+        free_unreleased_bytes -= s->npages * PAGE_SIZE;
+}
+
+/* Reserve address space for at least npages and add it as one free run. */
+static bool grow(size_t npages)
+{
+    size_t bytes = npages * PAGE_SIZE;
+    bytes = (bytes + ARENA_SIZE - 1) & ~(ARENA_SIZE - 1);
+    if (bytes < npages * PAGE_SIZE) /* overflow */
+        return false;
+    char *mem = os_reserve(bytes, ARENA_SIZE);
+    if (!mem)
+        return false;
+    if ((uintptr_t)mem + bytes > ((uintptr_t)1 << ADDRESS_BITS)) {
+        os_unmap(mem, bytes);
+        return false;
+    }
+    size_t n = bytes / ARENA_SIZE;
+    if (narenas + n > arenas_cap) {
+        size_t cap = arenas_cap ? arenas_cap * 2 : 64;
+        while (cap < narenas + n)
+            cap *= 2;
+        arena **t = meta_alloc(cap * sizeof *t);
+        if (narenas)
+            memcpy(t, all_arenas, narenas * sizeof *t);
+        all_arenas = t; /* the old table is leaked metadata: rare and small */
+        arenas_cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        arena *a = meta_alloc(sizeof(arena));
+        a->base = (uintptr_t)mem + i * ARENA_SIZE;
+        a->marks = os_reserve(ARENA_SIZE >> GRANULE_SHIFT, 4096);
+        if (!a->marks)
+            hgc__fatal("out of memory for mark tables");
+        all_arenas[narenas++] = a;
+        atomic_store_explicit(&hgc__arena_table[a->base >> ARENA_SHIFT], a, memory_order_release);
+    }
+    uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
+    if (lo < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed))
+        atomic_store_explicit(&hgc__heap_lo, lo, memory_order_release);
+    if (hi > atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
+        atomic_store_explicit(&hgc__heap_hi, hi, memory_order_release);
+
+    span *s = desc_new();
+    s->base = lo;
+    s->npages = bytes / PAGE_SIZE;
+    s->released = true; /* fresh mappings read as zero */
+    map_pages(lo, s->npages, s);
+    atomic_store_explicit(&s->state, SPAN_FREE, memory_order_release);
+    free_insert(s);
+    return true;
+}
+
+static span *find_run(size_t npages)
+{
+    for (size_t b = npages; b < NBUCKETS; b++)
+        if (free_runs[b].next != &free_runs[b])
+            return free_runs[b].next;
+    span *best = NULL;
+    for (span *s = free_runs[0].next; s != &free_runs[0]; s = s->next)
+        if (s->npages >= npages && (!best || s->npages < best->npages))
+            best = s;
+    return best;
+}
+
+static span *carve(span *run, size_t npages, enum span_state state)
+{
+    free_remove(run);
+    span *s;
+    if (run->npages == npages) {
+        s = run;
+    } else {
+        run->npages -= npages;
+        free_insert(run);
+        s = desc_new();
+        s->base = run->base + run->npages * PAGE_SIZE;
+        s->npages = npages;
+        s->released = run->released;
+        s->needzero = run->needzero;
+        map_pages(s->base, npages, s);
+    }
+    s->needzero = s->needzero || !s->released;
+    s->released = false;
+    s->marks = arena_of(s->base)->marks + ((s->base & (ARENA_SIZE - 1)) >> GRANULE_SHIFT);
+    s->next = s->prev = NULL;
+    in_use_bytes += npages * PAGE_SIZE;
+    atomic_store_explicit(&s->state, (uint8_t)state, memory_order_release);
+    return s;
+}
+
+span *pageheap_alloc_nogrow(size_t npages, enum span_state state)
+{
+    pthread_mutex_lock(&heap_lock);
+    span *run = find_run(npages);
+    span *s = run ? carve(run, npages, state) : NULL;
+    pthread_mutex_unlock(&heap_lock);
+    return s;
+}
+
+span *pageheap_alloc(size_t npages, enum span_state state)
+{
+    if (npages == 0 || npages > ((size_t)1 << (ADDRESS_BITS - PAGE_SHIFT)))
+        return NULL;
+    pthread_mutex_lock(&heap_lock);
+    span *run = find_run(npages);
+    if (!run && grow(npages))
+        run = find_run(npages);
+    span *s = run ? carve(run, npages, state) : NULL;
+    pthread_mutex_unlock(&heap_lock);
+    return s;
+}
+
+/* Merge free run b into free run a (adjacent, a below b or above it); the
+ * longer run's descriptor survives so the shorter one's pages are remapped. */
+static span *merge(span *a, span *b)
+{
+    if (a->base + a->npages * PAGE_SIZE != b->base && b->base + b->npages * PAGE_SIZE != a->base)
+        hgc__fatal("pageheap: merging non-adjacent runs %p+%zu and %p+%zu", (void *)a->base,
+                   a->npages, (void *)b->base, b->npages);
+    free_remove(a);
+    free_remove(b);
+    span *keep = a->npages >= b->npages ? a : b;
+    span *gone = keep == a ? b : a;
+    keep->base = a->base < b->base ? a->base : b->base;
+    keep->npages = a->npages + b->npages;
+    keep->needzero = a->needzero || b->needzero || a->released != b->released;
+    keep->released = a->released && b->released;
+    /* 0 means "freed since the last scavenge": the merged run is as young
+     * as its youngest part. */
+    keep->free_cycle = (a->free_cycle && b->free_cycle)
+                           ? (a->free_cycle > b->free_cycle ? a->free_cycle : b->free_cycle)
+                           : 0;
+    map_pages(gone->base, gone->npages, keep);
+    desc_recycle(gone);
+    free_insert(keep);
+    return keep;
+}
+
+void pageheap_free(span *s)
+{
+    pthread_mutex_lock(&heap_lock);
+    in_use_bytes -= s->npages * PAGE_SIZE;
+    s->kind = 0;
+    s->sizeclass = 0;
+    span_set_list(s, LIST_NONE);
+    s->needzero = true;
+    s->released = false;
+    s->free_cycle = 0;
+    s->free = NULL;
+    atomic_store_explicit(&s->xfree, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->state, SPAN_FREE, memory_order_release);
+    free_insert(s);
+    span *before = page_owner(s->base - PAGE_SIZE);
+    if (before && atomic_load_explicit(&before->state, memory_order_relaxed) == SPAN_FREE)
+        s = merge(before, s);
+    span *after = page_owner(s->base + s->npages * PAGE_SIZE);
+    if (after && atomic_load_explicit(&after->state, memory_order_relaxed) == SPAN_FREE)
+        merge(s, after);
+    pthread_mutex_unlock(&heap_lock);
+}
+
+/* Stamp newly freed runs; runs already stamped keep their older stamp. */
+void pageheap_scavenge(uint64_t cycle, uint64_t age)
+{
+    pthread_mutex_lock(&heap_lock);
+    for (int b = 0; b < NBUCKETS; b++) {
+        for (span *s = free_runs[b].next; s != &free_runs[b]; s = s->next) {
+            if (s->released)
+                continue;
+            if (s->free_cycle == 0) {
+                s->free_cycle = cycle;
+                continue;
+            }
+            if (cycle - s->free_cycle < age)
+                continue;
+            os_release((void *)s->base, s->npages * PAGE_SIZE);
+            free_unreleased_bytes -= s->npages * PAGE_SIZE;
+            s->released = true;
+            s->needzero = false;
+        }
+    }
+    pthread_mutex_unlock(&heap_lock);
+}
+
+size_t pageheap_in_use_bytes(void)
+{
+    pthread_mutex_lock(&heap_lock);
+    size_t n = in_use_bytes;
+    pthread_mutex_unlock(&heap_lock);
+    return n;
+}
+
+size_t pageheap_mapped_bytes(void)
+{
+    pthread_mutex_lock(&heap_lock);
+    size_t n = in_use_bytes + free_unreleased_bytes;
+    pthread_mutex_unlock(&heap_lock);
+    return n;
+}
+
+void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg)
+{
+    for (size_t i = 0; i < narenas; i++) {
+        arena *a = all_arenas[i];
+        for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
+            span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
+            uintptr_t addr = a->base + pg * PAGE_SIZE;
+            if (s->base != addr) {
+                pg++;
+                continue;
+            }
+            if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE)
+                fn(s, arg);
+            pg += s->npages;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * stw.h -- stopping and restarting the world with signals.
+ *
+ * Handshake: the collector sets `stopping`, then sends the stop signal to
+ * every registered thread that is not in a blocking region.  A thread that
+ * receives it outside a critical section records its stack pointer (its
+ * registers are in the signal frame, on its stack, above that pointer),
+ * posts the acknowledgement semaphore and sleeps until the world epoch
+ * changes.  Inside a critical section it only sets stop_pending and stops at
+ * crit_exit.  The handler calls only async-signal-safe functions (sem_post,
+ * futex) and touches only its own thread record.
+ */
+#ifndef HGC_STW_H
+#define HGC_STW_H
+
+#include "threads.h"
+
+void stw_init(int stop_signal);
+void stw_stop_world(thread_rec *self);
+void stw_start_world(void);
+void stw_blocking_enter(thread_rec *t);
+void stw_blocking_leave(thread_rec *t);
+/* After fork, in the child. */
+void stw_after_fork_child(void);
+
+#endif

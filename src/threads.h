@@ -1,0 +1,98 @@
+/*
+ * threads.h -- thread records, thread caches and critical sections.
+ *
+ * Every registered thread has a thread_rec, allocated as metadata (never in
+ * the collected heap) and reachable from the registry list.  Records are
+ * recycled, never unmapped.  The registry is changed only under the
+ * collector lock (collector.h), so a collection sees a fixed set of threads.
+ *
+ * Thread cache (tcache): one current span and one free list per (kind,
+ * class).  Only the owning thread reads or writes its lists -- the collector
+ * included: it never flushes or edits a cache.  That is what makes the
+ * allocation fast path safe to interrupt anywhere by the stop signal: no
+ * other thread acts on its half-done state.  The price is that a span held
+ * by a cache is not swept in that cycle (its garbage waits one cycle).
+ *
+ * Critical sections: code that holds an internal lock or has a span off
+ * every list (sweeping it, moving it) runs inside crit_enter/crit_exit.  The
+ * stop signal arriving inside one only sets stop_pending; the thread stops
+ * itself at crit_exit.  So a stopped thread never holds an internal lock and
+ * never has a span in flight, and the collector may take any lock while the
+ * world is stopped.  Rules: never take the collector lock, never block on
+ * the collector and never start a collection inside a critical section.
+ */
+#ifndef HGC_THREADS_H
+#define HGC_THREADS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heap.h"
+#include "os.h"
+
+typedef struct tcache {
+    void *free[NKINDS][NCLASSES];   /* encoded free lists, see alloc.h */
+    span *cur[NKINDS][NCLASSES];    /* span each list came from (or NULL) */
+} tcache;
+
+typedef struct thread_rec {
+    tcache tc;
+    /* Bytes handed out by this thread; written only by the owner (relaxed
+     * atomics so statistics can read it). */
+    _Atomic size_t alloc_bytes;
+    _Atomic size_t freed_bytes;
+
+    /* Signal handshake.  in_crit and stop_pending are touched by the owner
+     * and by its own signal handler only, hence signal fences suffice. */
+    volatile int in_crit;
+    volatile int stop_pending;
+    uintptr_t stop_sp;              /* stack pointer while stopped */
+
+    /* Blocking regions: `blocking` is read by the collector (seq_cst
+     * Dekker-style with the collector's `stopping` flag, see stw.c). */
+    _Atomic int blocking;
+    int blocking_depth;
+    uintptr_t block_sp;
+    uintptr_t block_regs[OS_NREGS];
+
+    uintptr_t stack_lo, stack_hi;   /* hi: one past the top of the stack */
+    unsigned long tid;              /* pthread_t */
+    bool stopped_in_block;          /* collector: scanned from block_sp */
+
+    struct thread_rec *next, *prev; /* registry, under the collector lock */
+} thread_rec;
+
+/* The calling thread's record, or NULL if it is not registered. */
+extern __thread thread_rec *hgc__self;
+
+void stw_stop_self(thread_rec *t); /* stw.c */
+
+static inline void crit_enter(thread_rec *t)
+{
+    t->in_crit++;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void crit_exit(thread_rec *t)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    if (--t->in_crit == 0 && t->stop_pending) {
+        t->stop_pending = 0;
+        stw_stop_self(t);
+    }
+}
+
+/* Registry (threads.c).  Walks and counts need the world lock. */
+void threads_lock(void);   /* the world lock: never inside a critical section */
+void threads_unlock(void);
+thread_rec *threads_register(void);        /* idempotent */
+void threads_unregister(void);             /* idempotent */
+thread_rec *threads_first(void);
+size_t threads_count(void);
+void threads_init(void);
+/* Totals of exited threads' counters plus live ones. */
+void threads_counters(size_t *allocated, size_t *freed);
+
+#endif

@@ -1,0 +1,39 @@
+/* util.h -- small helpers shared by every layer: branch hints, fatal errors,
+ * warnings, and the internal metadata allocator. */
+#ifndef HGC_UTIL_H
+#define HGC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define NOINLINE __attribute__((noinline))
+#define UNUSED __attribute__((unused))
+
+/* Conservative scanning reads whole stacks and objects word by word,
+ * including bytes the sanitizers consider out of bounds (stack redzones,
+ * other threads' frames).  Over-reading is the defined behaviour of a
+ * conservative collector: it can only retain too much, never corrupt.
+ * Functions that do it carry this attribute. */
+#if defined(__clang__)
+#define NO_SANITIZE_SCAN __attribute__((no_sanitize("address", "thread", "hwaddress")))
+#elif defined(__GNUC__)
+#define NO_SANITIZE_SCAN __attribute__((no_sanitize_address, no_sanitize_thread))
+#else
+#define NO_SANITIZE_SCAN
+#endif
+
+/* Print "hgc: <message>" on one line to stderr and abort(). */
+__attribute__((noreturn, format(printf, 1, 2))) void hgc__fatal(const char *fmt, ...);
+/* Print "hgc: warning: <message>" on one line to stderr. */
+__attribute__((format(printf, 1, 2))) void hgc__warn(const char *fmt, ...);
+
+/* Metadata memory (span descriptors, thread records, tables): zeroed,
+ * 64-byte aligned, never part of the collected heap and never scanned.
+ * Aborts when the system has no memory left for bookkeeping. */
+void *meta_alloc(size_t size);
+void meta_lock_all(void);   /* fork */
+void meta_unlock_all(void);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * test_errors: fatal errors, environment parsing and out-of-memory.
+ *
+ * Death cases (each runs this binary as a child; it must die of SIGABRT
+ * after printing exactly the documented line with the addresses passed):
+ *   free_stack, free_malloc      "hgc: hgc_free(P): not a pointer allocated by hgc"
+ *   free_interior_small/_large   "hgc: hgc_free(P): interior pointer, object starts at B"
+ *   double_free_small/_large     "hgc: hgc_free(P): double free"
+ *   add_roots_lo_hi              "hgc: hgc_add_roots(LO, HI): lo > hi"
+ * The child prints the addresses it uses on a "TEST-ADDR" line first.
+ *
+ * Environment (children with the variable set; bad values warn with a line
+ * starting "hgc: warning: NAME" and the default is used):
+ *   HGC_GOGC=abc      warning; automatic collections still happen
+ *   HGC_GOGC=off      no automatic collection during 200 MB of allocation;
+ *                     hgc_collect() still collects
+ *   HGC_GOGC=50       accepted silently
+ *   HGC_SIG_SUSPEND=abc / =9   warning; threads are still stopped correctly
+ *   HGC_MIN_HEAP=xyz  warning
+ *   HGC_MIN_HEAP=64M  no automatic collection while the heap stays under it
+ *                     (control: the default does collect in the same run)
+ *   HGC_STATS=1       "hgc: stats:" lines at exit, mentioning collections;
+ *                     none without it
+ * Out of memory (child "oom"): hgc_malloc / hgc_malloc_atomic of 2^50 bytes
+ * return NULL; with a handler set, the handler gets the size and its value
+ * is returned; hgc_set_oom_handler returns the previous handler.
+ */
+#include "test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ------------------------------------------------------------------ */
+/* child side                                                           */
+
+static int case_free_stack(void)
+{
+    volatile long x = 0;
+    hgc_init();
+    fprintf(stderr, "TEST-ADDR %p\n", (void *)&x);
+    hgc_free((void *)&x);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_free_malloc(void)
+{
+    void *m = malloc(64);
+    hgc_init();
+    fprintf(stderr, "TEST-ADDR %p\n", m);
+    hgc_free(m);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_free_interior(size_t n, size_t off)
+{
+    char *p = (char *)hgc_malloc(n);
+    CHECK(p != NULL);
+    fprintf(stderr, "TEST-ADDR %p %p\n", (void *)(p + off), (void *)p);
+    hgc_free(p + off);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_double_free(size_t n)
+{
+    void *p = hgc_malloc(n);
+    CHECK(p != NULL);
+    hgc_free(p);
+    fprintf(stderr, "TEST-ADDR %p\n", p);
+    hgc_free(p);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static char roots_buf[256];
+
+static int case_add_roots(void)
+{
+    void *lo = roots_buf + 128, *hi = roots_buf;
+    hgc_init();
+    fprintf(stderr, "TEST-ADDR %p %p\n", lo, hi);
+    hgc_add_roots(lo, hi);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+/* allocate `bytes` of garbage; return the number of automatic collections */
+static uint64_t garbage_collections(size_t bytes)
+{
+    hgc_stats s0 = test_stats(), s1;
+    test_churn_sizes(bytes, 1000, 8000, 5);
+    s1 = test_stats();
+    return s1.collections - s0.collections;
+}
+
+static int case_gogc_auto(void)
+{
+    hgc_init();
+    CHECKF(garbage_collections(200 * MiB) > 0,
+           "no automatic collection in 200 MB of garbage");
+    return 0;
+}
+
+static int case_gogc_off(void)
+{
+    hgc_stats s0, s1;
+    hgc_init();
+    s0 = test_stats();
+    CHECK(garbage_collections(200 * MiB) == 0);
+    s1 = test_stats();
+    CHECKF(s1.heap_bytes >= s0.heap_bytes + 100 * MiB,
+           "heap %zu -> %zu: garbage was reclaimed without a collection",
+           s0.heap_bytes, s1.heap_bytes);
+    hgc_collect();
+    s1 = test_stats();
+    CHECK(s1.collections == s0.collections + 1);
+    return 0;
+}
+
+static int case_min_heap_big(void)
+{
+    hgc_init();
+    CHECKF(garbage_collections(30 * MiB) == 0,
+           "automatic collection below HGC_MIN_HEAP=64M");
+    return 0;
+}
+
+static int case_min_heap_default(void)
+{
+    hgc_init();
+    CHECKF(garbage_collections(30 * MiB) > 0,
+           "no automatic collection in 30 MB of garbage with defaults");
+    return 0;
+}
+
+static atomic_int th_ready, th_go;
+
+static void *holder(void *arg)
+{
+    void *volatile p = hgc_malloc(MiB);
+    (void)arg;
+    CHECK(p != NULL);
+    test_fill(p, MiB, (uintptr_t)p);
+    test_clear_stack();
+    atomic_store(&th_ready, 1);
+    while (!atomic_load(&th_go)) {
+    }
+    CHECK_PATTERN(p, MiB, (uintptr_t)p);
+    return NULL;
+}
+
+/* threads are stopped and scanned correctly */
+static int case_threads_work(void)
+{
+    pthread_t t;
+    int i;
+    hgc_init();
+    CHECK(pthread_create(&t, NULL, holder, NULL) == 0);
+    while (!atomic_load(&th_ready))
+        test_sleep_ms(1);
+    for (i = 0; i < 4; i++) {
+        hgc_collect();
+        CHECK(test_stats().live_bytes >= MiB);
+        test_churn_sizes(8 * MiB, MiB, MiB, (uint64_t)i);
+    }
+    atomic_store(&th_go, 1);
+    CHECK(pthread_join(t, NULL) == 0);
+    return 0;
+}
+
+static int case_work(void)
+{
+    void *volatile p;
+    hgc_init();
+    p = hgc_malloc(1000);
+    CHECK(p != NULL);
+    test_fill(p, 1000, 3);
+    test_churn(8 * MiB);
+    hgc_collect();
+    CHECK_PATTERN(p, 1000, 3);
+    return 0;
+}
+
+static size_t oom_seen;
+static int oom_calls;
+static char oom_fallback[64];
+
+static void *oom_handler(size_t n)
+{
+    oom_seen = n;
+    oom_calls++;
+    return oom_fallback;
+}
+
+static int case_oom(void)
+{
+    size_t huge = (size_t)1 << 50;
+    void *p;
+    hgc_init();
+    CHECK(hgc_malloc(huge) == NULL);
+    CHECK(hgc_malloc_atomic(huge) == NULL);
+    CHECK(hgc_malloc(SIZE_MAX) == NULL);
+    CHECK(hgc_malloc_atomic(SIZE_MAX - 100) == NULL);
+
+    CHECK(hgc_set_oom_handler(oom_handler) == NULL);
+    p = hgc_malloc(huge);
+    CHECK(p == oom_fallback);
+    CHECK(oom_seen == huge && oom_calls == 1);
+    p = hgc_malloc_atomic(huge + 8);
+    CHECK(p == oom_fallback);
+    CHECK(oom_seen == huge + 8 && oom_calls == 2);
+    CHECK(hgc_set_oom_handler(NULL) == oom_handler);
+    CHECK(hgc_malloc(huge) == NULL);
+    CHECK(oom_calls == 2);
+
+    /* the heap still works */
+    p = hgc_malloc(100);
+    CHECK(p != NULL && hgc_size(p) >= 100);
+    hgc_collect();
+    return 0;
+}
+
+static int run_child(const char *name)
+{
+    if (!strcmp(name, "free_stack")) return case_free_stack();
+    if (!strcmp(name, "free_malloc")) return case_free_malloc();
+    if (!strcmp(name, "free_interior_small")) return case_free_interior(64, 16);
+    if (!strcmp(name, "free_interior_large"))
+        return case_free_interior(MiB, 3 * 4096 + 8);
+    if (!strcmp(name, "double_free_small")) return case_double_free(64);
+    if (!strcmp(name, "double_free_large")) return case_double_free(MiB);
+    if (!strcmp(name, "add_roots_lo_hi")) return case_add_roots();
+    if (!strcmp(name, "gogc_auto")) return case_gogc_auto();
+    if (!strcmp(name, "gogc_off")) return case_gogc_off();
+    if (!strcmp(name, "min_heap_big")) return case_min_heap_big();
+    if (!strcmp(name, "min_heap_default")) return case_min_heap_default();
+    if (!strcmp(name, "threads_work")) return case_threads_work();
+    if (!strcmp(name, "work")) return case_work();
+    if (!strcmp(name, "oom")) return case_oom();
+    fprintf(stderr, "unknown case %s\n", name);
+    return 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* parent side                                                          */
+
+static int failures;
+
+/* the "TEST-ADDR a [b]" line of a child */
+static int child_addrs(const char *err, char *a, char *b)
+{
+    const char *l = strstr(err, "TEST-ADDR ");
+    a[0] = b[0] = 0;
+    if (!l)
+        return 0;
+    return sscanf(l, "TEST-ADDR %63s %63s", a, b);
+}
+
+static void death_case(const char *name, const char *kind)
+{
+    test_child c;
+    char a[64], b[64], expect[256];
+    int n;
+
+    test_run_case(name, NULL, &c);
+    n = child_addrs(c.err, a, b);
+    if (!strcmp(kind, "not"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_free(%s): not a pointer allocated by hgc", a);
+    else if (!strcmp(kind, "interior"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_free(%s): interior pointer, object starts at %s", a,
+                 b);
+    else if (!strcmp(kind, "double"))
+        snprintf(expect, sizeof expect, "hgc: hgc_free(%s): double free", a);
+    else
+        snprintf(expect, sizeof expect, "hgc: hgc_add_roots(%s, %s): lo > hi",
+                 a, b);
+
+    if (n < 1 || !WIFSIGNALED(c.status) || WTERMSIG(c.status) != SIGABRT ||
+        !test_has_line(c.err, expect) || strstr(c.err, "TEST-REACHED")) {
+        fprintf(stderr, "FAIL %s: expected death by SIGABRT with the line\n"
+                        "  %s\n", name, expect);
+        test_print_child(name, &c);
+        failures++;
+    } else {
+        printf("ok   %s\n", name);
+    }
+    test_child_free(&c);
+}
+
+/* A child that must exit 0; warn_prefix: a line that must (or, when
+ * must_warn is 0, must not) start stderr lines. */
+static void env_case(const char *name, const char *const *env,
+                     const char *prefix, int must_have)
+{
+    test_child c;
+    int ok;
+    test_run_case(name, env, &c);
+    ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
+    if (prefix && test_has_line_prefix(c.err, prefix) != must_have)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "FAIL %s with %s: expected exit 0%s%s%s\n", name,
+                env && env[0] ? env[0] : "(no env)",
+                prefix ? (must_have ? " and a line starting \""
+                                    : " and no line starting \"")
+                       : "",
+                prefix ? prefix : "", prefix ? "\"" : "");
+        test_print_child(name, &c);
+        failures++;
+    } else {
+        printf("ok   %s %s\n", name, env && env[0] ? env[0] : "");
+    }
+    test_child_free(&c);
+}
+
+static void stats_case(void)
+{
+    static const char *const env[] = {"HGC_STATS=1", NULL};
+    test_child c;
+    const char *l;
+    int ok, coll = 0;
+    test_run_case("work", env, &c);
+    ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 &&
+         test_has_line_prefix(c.err, "hgc: stats:");
+    for (l = c.err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[512];
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, l, len);
+        line[len] = 0;
+        if (!strncmp(line, "hgc: stats:", 11) && strstr(line, "collections"))
+            coll = 1;
+    }
+    if (!ok || !coll) {
+        fprintf(stderr, "FAIL HGC_STATS=1: expected \"hgc: stats:\" lines at "
+                        "exit, one mentioning collections\n");
+        test_print_child("work", &c);
+        failures++;
+    } else {
+        printf("ok   HGC_STATS=1\n");
+    }
+    test_child_free(&c);
+}
+
+int main(int argc, char **argv)
+{
+    char sig9[32], usr2[32];
+
+    if (argc > 1)
+        return run_child(argv[1]);
+
+    death_case("free_stack", "not");
+    death_case("free_malloc", "not");
+    death_case("free_interior_small", "interior");
+    death_case("free_interior_large", "interior");
+    death_case("double_free_small", "double");
+    death_case("double_free_large", "double");
+    death_case("add_roots_lo_hi", "roots");
+
+    {
+        static const char *const e_abc[] = {"HGC_GOGC=abc", NULL};
+        static const char *const e_off[] = {"HGC_GOGC=off", NULL};
+        static const char *const e_50[] = {"HGC_GOGC=50", NULL};
+        static const char *const e_sig[] = {"HGC_SIG_SUSPEND=abc", NULL};
+        static const char *const e_mh[] = {"HGC_MIN_HEAP=xyz", NULL};
+        static const char *const e_mh64[] = {"HGC_MIN_HEAP=64M", NULL};
+        const char *e_sig9[] = {sig9, NULL};
+        const char *e_usr2[] = {usr2, NULL};
+        snprintf(sig9, sizeof sig9, "HGC_SIG_SUSPEND=%d", SIGKILL);
+        snprintf(usr2, sizeof usr2, "HGC_SIG_SUSPEND=%d", SIGUSR2);
+
+        env_case("gogc_auto", NULL, "hgc: ", 0); /* defaults: silent */
+        env_case("gogc_auto", e_abc, "hgc: warning: HGC_GOGC", 1);
+        env_case("gogc_auto", e_50, "hgc: warning", 0);
+        env_case("gogc_off", e_off, "hgc: warning", 0);
+        env_case("threads_work", e_sig, "hgc: warning: HGC_SIG_SUSPEND", 1);
+        env_case("threads_work", e_sig9, "hgc: warning: HGC_SIG_SUSPEND", 1);
+        env_case("threads_work", e_usr2, "hgc: warning", 0);
+        env_case("work", e_mh, "hgc: warning: HGC_MIN_HEAP", 1);
+        env_case("min_heap_default", NULL, NULL, 0);
+        env_case("min_heap_big", e_mh64, "hgc: warning", 0);
+    }
+    stats_case();
+    env_case("oom", NULL, NULL, 0);
+
+    if (failures) {
+        fprintf(stderr, "%d case(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_errors: ok\n");
+    return 0;
+}
