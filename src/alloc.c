@@ -23,6 +23,7 @@ uintptr_t hgc__link_key, hgc__tag_key;
 typedef struct central {
     pthread_mutex_t lock;
     span partial, full, unswept;
+    _Atomic size_t nunswept; /* length of unswept, for lock-free peeks */
 } central;
 
 static central centrals[NKINDS][NCLASSES];
@@ -71,10 +72,12 @@ static bool sweep_one_any(void)
     for (unsigned i = 0; i < NKINDS * NCLASSES; i++) {
         unsigned j = (start + i) % (NKINDS * NCLASSES);
         central *ce = &centrals[j / NCLASSES][j % NCLASSES];
-        if (span_list_empty(&ce->unswept))
-            continue; /* racy peek; the pop below re-checks under the lock */
+        if (atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
+            continue; /* a hint; the pop below re-checks under the lock */
         pthread_mutex_lock(&ce->lock);
         span *s = span_list_pop(&ce->unswept);
+        if (s)
+            atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
         pthread_mutex_unlock(&ce->lock);
         if (!s)
             continue;
@@ -108,6 +111,7 @@ static span *central_acquire(unsigned kind, unsigned cls)
         s = span_list_pop(&ce->unswept);
         if (!s)
             break;
+        atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
         pthread_mutex_unlock(&ce->lock);
         atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
         span_set_list(s, LIST_NONE);
@@ -359,12 +363,15 @@ void alloc_prepare_sweep(void)
             central *ce = &centrals[k][c];
             span_list_splice(&ce->unswept, &ce->partial);
             span_list_splice(&ce->unswept, &ce->full);
+            size_t m = 0;
             for (span *s = ce->unswept.next; s != &ce->unswept; s = s->next) {
                 span_set_list(s, LIST_UNSWEPT);
                 s->free = NULL; /* rebuilt from the marks by the sweep */
                 s->nfree = 0;
-                n++;
+                m++;
             }
+            atomic_store_explicit(&ce->nunswept, m, memory_order_relaxed);
+            n += m;
         }
     atomic_store_explicit(&unswept_total, n, memory_order_relaxed);
 }
@@ -390,22 +397,3 @@ void alloc_finish_sweep(thread_rec *t)
     crit_exit(t);
 }
 
-void alloc_fork_lock(void)
-{
-    for (int k = 0; k < NKINDS; k++)
-        for (int c = 0; c < NCLASSES; c++)
-            pthread_mutex_lock(&centrals[k][c].lock);
-    pthread_mutex_lock(&large_lock);
-    pageheap_lock();
-    meta_lock_all();
-}
-
-void alloc_fork_unlock(void)
-{
-    meta_unlock_all();
-    pageheap_unlock();
-    pthread_mutex_unlock(&large_lock);
-    for (int k = 0; k < NKINDS; k++)
-        for (int c = 0; c < NCLASSES; c++)
-            pthread_mutex_unlock(&centrals[k][c].lock);
-}

@@ -55,10 +55,6 @@ void alloc_free_large(thread_rec *t, span *s, void *p);
 /* Give a thread's cached spans back to the central lists (thread exit). */
 void alloc_release_cache(thread_rec *t);
 
-/* fork(): take / drop every allocator lock (world lock already held). */
-void alloc_fork_lock(void);
-void alloc_fork_unlock(void);
-
 /* Collector hooks, world stopped. */
 void alloc_each_large(void (*fn)(span *s, void *arg), void *arg);
 void alloc_sweep_large(void);          /* free unmarked large objects */

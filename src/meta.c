@@ -41,9 +41,6 @@ void *meta_alloc(size_t size)
     return p;
 }
 
-void meta_lock_all(void) { pthread_mutex_lock(&meta_lock); }
-void meta_unlock_all(void) { pthread_mutex_unlock(&meta_lock); }
-
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
     char buf[512];

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "stw.h"
@@ -23,7 +24,31 @@ static size_t nthreads;
 static size_t retired_alloc, retired_freed;
 static pthread_key_t exit_key;
 
-void threads_lock(void) { pthread_mutex_lock(&world_lock); }
+/* A registered thread waiting for the world lock counts as blocked: the
+ * holder may be a collector that is stopping the world, and a thread asleep
+ * in pthread_mutex_lock must not be needed for that (under ThreadSanitizer
+ * it would not even receive the stop signal there).  Once the lock is ours
+ * no collection can be running, so leaving the region never waits. */
+void threads_lock(void)
+{
+    thread_rec *t = hgc__self;
+    bool wrap = t && t->blocking_depth == 0;
+    if (wrap)
+        stw_blocking_enter(t);
+    /* Poll with backoff instead of sleeping in pthread_mutex_lock: a stop
+     * signal sent just before `blocking` was set must still be handled, and
+     * ThreadSanitizer delivers signals only at intercepted calls, which a
+     * futex sleep inside pthread_mutex_lock is not. */
+    long backoff_ns = 1000;
+    while (pthread_mutex_trylock(&world_lock) != 0) {
+        struct timespec ts = {0, backoff_ns};
+        nanosleep(&ts, NULL);
+        if (backoff_ns < 1000000)
+            backoff_ns *= 2;
+    }
+    if (wrap)
+        stw_blocking_leave(t);
+}
 void threads_unlock(void) { pthread_mutex_unlock(&world_lock); }
 
 thread_rec *threads_first(void) { return registry; }
@@ -105,23 +130,23 @@ void threads_counters(size_t *allocated, size_t *freed)
     *freed = f;
 }
 
-/* fork(): hold every internal lock across it so the child inherits none
- * held by a thread that does not exist there. */
+/* fork(): the world is stopped across it.  A stopped thread is never in a
+ * critical section, so no internal lock is held by a thread that will not
+ * exist in the child; the world lock itself is held by the forking thread. */
 static void fork_prepare(void)
 {
     threads_lock();
-    alloc_fork_lock();
+    stw_stop_world(hgc__self);
 }
 
 static void fork_parent(void)
 {
-    alloc_fork_unlock();
+    stw_start_world();
     threads_unlock();
 }
 
 static void fork_child(void)
 {
-    alloc_fork_unlock();
     stw_after_fork_child();
     /* Only the forking thread survives: give the others' cached spans back
      * and drop their records. */

@@ -33,7 +33,5 @@ __attribute__((format(printf, 1, 2))) void hgc__warn(const char *fmt, ...);
  * 64-byte aligned, never part of the collected heap and never scanned.
  * Aborts when the system has no memory left for bookkeeping. */
 void *meta_alloc(size_t size);
-void meta_lock_all(void);   /* fork */
-void meta_unlock_all(void);
 
 #endif

@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -293,17 +295,25 @@ typedef struct {
  * of "NAME=value" strings added to a copy of the current environment from
  * which every HGC_* variable except HGC_TEST_* was removed (so that cases
  * see exactly the configuration they ask for).  Returns the wait status;
- * the child's stderr is in out->err.  The child gets no core dump and
- * a 90 s CPU-time-independent alarm so that a hang shows up as SIGALRM. */
+ * the child's stderr is in out->err.
+ *
+ * The child is started with posix_spawn (no fork handlers run in this
+ * process, so the runner does not depend on hgc's fork support; test_fork
+ * covers that).  A child still running after 90 s is killed with SIGKILL and
+ * "TEST-TIMEOUT" is appended to its captured output. */
 static TEST_UNUSED int test_run_case(const char *case_name,
                                      const char *const *env, test_child *out)
 {
     extern char **environ;
     size_t nenv = 0, nextra = 0, i, k = 0;
     char **envp;
-    int fds[2];
+    int fds[2], rc;
     pid_t pid;
     size_t cap = 65536;
+    char *argv[3];
+    posix_spawn_file_actions_t fa;
+    uint64_t deadline = test_now_ns() + (uint64_t)90 * 1000000000u;
+    int killed = 0;
 
     while (environ[nenv])
         nenv++;
@@ -321,46 +331,62 @@ static TEST_UNUSED int test_run_case(const char *case_name,
         envp[k++] = (char *)env[i];
     envp[k] = NULL;
 
-    CHECK(pipe(fds) == 0);
+    {
+        /* no core files from the cases that abort (inherited by the child) */
+        struct rlimit rl = {0, 0};
+        setrlimit(RLIMIT_CORE, &rl);
+    }
+    CHECK(pipe2(fds, O_CLOEXEC) == 0);
+    CHECK(posix_spawn_file_actions_init(&fa) == 0);
+    CHECK(posix_spawn_file_actions_adddup2(&fa, fds[1], 2) == 0);
+    argv[0] = (char *)"/proc/self/exe";
+    argv[1] = (char *)case_name;
+    argv[2] = NULL;
     fflush(stdout);
     fflush(stderr);
-    pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        struct rlimit rl = {0, 0};
-        char *argv[3];
-        setrlimit(RLIMIT_CORE, &rl);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        alarm(90);
-        argv[0] = (char *)"/proc/self/exe";
-        argv[1] = (char *)case_name;
-        argv[2] = NULL;
-        execve("/proc/self/exe", argv, envp);
-        _exit(127);
-    }
+    rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp);
+    CHECKF(rc == 0, "posix_spawn: %s", strerror(rc));
+    posix_spawn_file_actions_destroy(&fa);
     free(envp);
     close(fds[1]);
+
     out->err = (char *)malloc(cap);
     CHECK(out->err != NULL);
     out->len = 0;
     for (;;) {
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        uint64_t now = test_now_ns();
         ssize_t r;
-        if (out->len + 1 >= cap) {
+        if (out->len + 64 >= cap) {
             cap *= 2;
             out->err = (char *)realloc(out->err, cap);
             CHECK(out->err != NULL);
         }
-        r = read(fds[0], out->err + out->len, cap - 1 - out->len);
+        if (now >= deadline) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            break;
+        }
+        rc = poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        CHECK(rc >= 0);
+        if (rc == 0)
+            continue;
+        r = read(fds[0], out->err + out->len, cap - 64 - out->len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         out->len += (size_t)r;
     }
-    out->err[out->len] = 0;
     close(fds[0]);
+    if (killed) {
+        const char *m = "TEST-TIMEOUT: killed after 90 s\n";
+        memcpy(out->err + out->len, m, strlen(m));
+        out->len += strlen(m);
+    }
+    out->err[out->len] = 0;
     while (waitpid(pid, &out->status, 0) < 0)
         CHECK(errno == EINTR);
     return out->status;

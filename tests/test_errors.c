@@ -98,7 +98,7 @@ static uint64_t garbage_collections(size_t bytes)
 static int case_gogc_auto(void)
 {
     hgc_init();
-    CHECKF(garbage_collections(200 * MiB) > 0,
+    CHECKF(garbage_collections(test_scale(200 * MiB, 2, 4)) > 0,
            "no automatic collection in 200 MB of garbage");
     return 0;
 }
@@ -106,11 +106,12 @@ static int case_gogc_auto(void)
 static int case_gogc_off(void)
 {
     hgc_stats s0, s1;
+    size_t n = test_scale(200 * MiB, 2, 4);
     hgc_init();
     s0 = test_stats();
-    CHECK(garbage_collections(200 * MiB) == 0);
+    CHECK(garbage_collections(n) == 0);
     s1 = test_stats();
-    CHECKF(s1.heap_bytes >= s0.heap_bytes + 100 * MiB,
+    CHECKF(s1.heap_bytes >= s0.heap_bytes + n / 2,
            "heap %zu -> %zu: garbage was reclaimed without a collection",
            s0.heap_bytes, s1.heap_bytes);
     hgc_collect();

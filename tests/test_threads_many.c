@@ -1,7 +1,8 @@
 /*
  * test_threads_many: many threads.
  *   1. 500 threads (100 under TSan) live at once: each allocates a small
- *      list held by its stack, waits on a barrier while main collects twice
+ *      list held by its stack, waits (in pthread_cond_wait) while main
+ *      collects twice
  *      (stats.threads counts them all), then verifies its list and exits.
  *   2. 10,000 threads (1000 under TSan) created over time in batches of 50,
  *      each allocating a little; a third call hgc_thread_unregister() before
@@ -23,7 +24,39 @@ struct node {
     uint64_t pad[2];
 };
 
-static pthread_barrier_t bar_ready, bar_go;
+/* A barrier made of a mutex and a condition variable: the threads wait in
+ * pthread_cond_wait(), where they can be stopped by a signal in every build
+ * (ThreadSanitizer defers signals to threads blocked in
+ * pthread_barrier_wait, which would hang any signal-based collector). */
+static pthread_mutex_t bar_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bar_cv = PTHREAD_COND_INITIALIZER;
+static int bar_arrived, bar_go;
+
+static void barrier_arrive_and_wait(void)
+{
+    pthread_mutex_lock(&bar_mu);
+    bar_arrived++;
+    pthread_cond_broadcast(&bar_cv);
+    while (!bar_go)
+        pthread_cond_wait(&bar_cv, &bar_mu);
+    pthread_mutex_unlock(&bar_mu);
+}
+
+static void barrier_wait_all(int n)
+{
+    pthread_mutex_lock(&bar_mu);
+    while (bar_arrived < n)
+        pthread_cond_wait(&bar_cv, &bar_mu);
+    pthread_mutex_unlock(&bar_mu);
+}
+
+static void barrier_release(void)
+{
+    pthread_mutex_lock(&bar_mu);
+    bar_go = 1;
+    pthread_cond_broadcast(&bar_cv);
+    pthread_mutex_unlock(&bar_mu);
+}
 
 static uint64_t nkey(const struct node *n, uint64_t i)
 {
@@ -60,8 +93,7 @@ static void *live_thread(void *arg)
     struct node *volatile list = make_list(LIST_LEN);
     (void)arg;
     test_clear_stack();
-    pthread_barrier_wait(&bar_ready);
-    pthread_barrier_wait(&bar_go);
+    barrier_arrive_and_wait();
     check_list(list, LIST_LEN);
     return NULL;
 }
@@ -105,11 +137,9 @@ int main(void)
 
     /* 1. many live threads */
     t0 = test_now_ns();
-    CHECK(pthread_barrier_init(&bar_ready, NULL, (unsigned)nlive + 1) == 0);
-    CHECK(pthread_barrier_init(&bar_go, NULL, (unsigned)nlive + 1) == 0);
     for (i = 0; i < nlive; i++)
         start(&th[i], live_thread, NULL);
-    pthread_barrier_wait(&bar_ready);
+    barrier_wait_all(nlive);
     for (i = 0; i < 2; i++) {
         test_clear_stack();
         hgc_collect();
@@ -120,11 +150,9 @@ int main(void)
     CHECKF(s.threads >= (size_t)nlive + 1,
            "stats.threads %zu with %d threads registered", s.threads,
            nlive + 1);
-    pthread_barrier_wait(&bar_go);
+    barrier_release();
     for (i = 0; i < nlive; i++)
         CHECK(pthread_join(th[i], NULL) == 0);
-    pthread_barrier_destroy(&bar_ready);
-    pthread_barrier_destroy(&bar_go);
     printf("%d live threads: %.2f s\n", nlive,
            (double)(test_now_ns() - t0) / 1e9);
 
