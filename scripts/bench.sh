@@ -61,7 +61,7 @@ fi
 
 # ------------------------------------------------------------------- (b) build
 log "configuring and building in $BUILD_DIR"
-if ! { cmake -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+if ! { cmake -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DHGC_BUILD_BENCH=ON >/dev/null &&
        cmake --build "$BUILD_DIR" -j2; } >&2; then
     log "build failed"
     exit 1
