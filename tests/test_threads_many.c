@@ -1,8 +1,8 @@
 /*
  * test_threads_many: many threads.
  *   1. 500 threads (100 under TSan) live at once: each allocates a small
- *      list held by its stack, waits (in pthread_cond_wait) while main
- *      collects twice
+ *      list and a 16 KiB payload held by its stack, waits (in
+ *      pthread_cond_wait) while main collects twice (live_bytes covers them)
  *      (stats.threads counts them all), then verifies its list and exits.
  *   2. 10,000 threads (1000 under TSan) created over time in batches of 50,
  *      each allocating a little; a third call hgc_thread_unregister() before
@@ -16,6 +16,7 @@
 
 #define STACK_SIZE (256 * KiB)
 #define LIST_LEN 20
+#define PAYLOAD (16 * KiB)
 #define BATCH 50
 
 struct node {
@@ -91,10 +92,14 @@ static TEST_NOINLINE void check_list(const struct node *h, int len)
 static void *live_thread(void *arg)
 {
     struct node *volatile list = make_list(LIST_LEN);
+    void *volatile payload = hgc_malloc_atomic(PAYLOAD);
     (void)arg;
+    CHECK(payload != NULL);
+    test_fill(payload, PAYLOAD, (uintptr_t)payload);
     test_clear_stack();
     barrier_arrive_and_wait();
     check_list(list, LIST_LEN);
+    CHECK_PATTERN(payload, PAYLOAD, (uintptr_t)payload);
     return NULL;
 }
 
@@ -143,8 +148,16 @@ int main(void)
     for (i = 0; i < 2; i++) {
         test_clear_stack();
         hgc_collect();
+        s = test_stats();
+        CHECKF(s.live_bytes >= (size_t)nlive * (PAYLOAD + LIST_LEN *
+                                                 sizeof(struct node)),
+               "live_bytes %zu but %d threads hold %zu bytes on their stacks",
+               s.live_bytes, nlive,
+               (size_t)nlive * (PAYLOAD + LIST_LEN * sizeof(struct node)));
         test_churn_sizes(test_scale(16 * MiB, 4, 8), sizeof(struct node),
                          sizeof(struct node), (uint64_t)i);
+        test_churn_sizes(test_scale(16 * MiB, 4, 8), PAYLOAD, PAYLOAD,
+                         (uint64_t)i);
     }
     s = test_stats();
     CHECKF(s.threads >= (size_t)nlive + 1,
