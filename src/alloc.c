@@ -47,11 +47,6 @@ void alloc_init(void)
     span_list_init(&large_spans);
 }
 
-size_t alloc_unswept_spans(void)
-{
-    return atomic_load_explicit(&unswept_total, memory_order_relaxed);
-}
-
 static void central_put(span *s, enum sweep_result r)
 {
     central *ce = &centrals[s->kind][s->sizeclass];
@@ -333,12 +328,6 @@ void alloc_release_cache(thread_rec *t)
             t->tc.free[k][c] = NULL;
         }
     crit_exit(t);
-}
-
-void alloc_each_large(void (*fn)(span *s, void *arg), void *arg)
-{
-    for (span *s = large_spans.next; s != &large_spans; s = s->next)
-        fn(s, arg);
 }
 
 void alloc_sweep_large(void)

@@ -56,12 +56,10 @@ void alloc_free_large(thread_rec *t, span *s, void *p);
 void alloc_release_cache(thread_rec *t);
 
 /* Collector hooks, world stopped. */
-void alloc_each_large(void (*fn)(span *s, void *arg), void *arg);
 void alloc_sweep_large(void);          /* free unmarked large objects */
 void alloc_prepare_sweep(void);        /* move every central span to unswept */
 void alloc_clear_cache_marks(tcache *tc); /* cached spans skip this sweep */
 /* World running, before a collection: sweep every unswept span. */
 void alloc_finish_sweep(thread_rec *t);
-size_t alloc_unswept_spans(void);
 
 #endif

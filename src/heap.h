@@ -196,8 +196,8 @@ static inline unsigned size_to_class(size_t n)
 /* Page heap (pageheap.c).  All of these take the heap lock themselves. */
 void pageheap_init(void);
 /* A span of npages pages with state and pagemap set for every page; NULL
- * when the address space is exhausted.  *fresh tells whether the memory is
- * known to be zero. */
+ * when the address space is exhausted.  span.needzero says whether the
+ * memory may hold old data. */
 span *pageheap_alloc(size_t npages, enum span_state state);
 /* Try without growing the heap. */
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state);
@@ -210,7 +210,5 @@ size_t pageheap_mapped_bytes(void);
 /* Call fn for every in-use span (world stopped or heap lock not needed by
  * the caller). */
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg);
-void pageheap_lock(void);
-void pageheap_unlock(void);
 
 #endif

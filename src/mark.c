@@ -13,7 +13,6 @@ typedef struct mark_entry {
 static mark_entry *stack;
 static size_t top, cap, limit;
 static bool overflowed;
-static size_t overflow_count;
 static size_t live_bytes;
 /* Heap bounds, snapshot for the cycle (the heap cannot grow while the
  * world is stopped). */
@@ -28,7 +27,6 @@ void mark_begin(void)
 {
     top = 0;
     overflowed = false;
-    overflow_count = 0;
     live_bytes = 0;
     lo_bound = atomic_load_explicit(&hgc__heap_lo, memory_order_acquire);
     hi_bound = atomic_load_explicit(&hgc__heap_hi, memory_order_acquire);
@@ -37,7 +35,6 @@ void mark_begin(void)
 }
 
 size_t mark_live_bytes(void) { return live_bytes; }
-size_t mark_overflows(void) { return overflow_count; }
 
 static bool grow_stack(void)
 {
@@ -161,7 +158,6 @@ void mark_drain(void)
     drain_stack();
     while (overflowed) {
         overflowed = false;
-        overflow_count++;
         pageheap_each_span(rescan_span, NULL);
     }
 }

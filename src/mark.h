@@ -26,7 +26,5 @@ void mark_range(uintptr_t lo, uintptr_t hi);
 void mark_drain(void);
 /* Bytes of objects marked since mark_begin(). */
 size_t mark_live_bytes(void);
-/* Times the mark stack overflowed in the last cycle (tests, stats). */
-size_t mark_overflows(void);
 
 #endif

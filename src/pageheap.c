@@ -36,9 +36,6 @@ static arena **all_arenas;       /* for walks; grows by doubling */
 static size_t narenas, arenas_cap;
 static size_t in_use_bytes, free_unreleased_bytes;
 
-void pageheap_lock(void) { pthread_mutex_lock(&heap_lock); }
-void pageheap_unlock(void) { pthread_mutex_unlock(&heap_lock); }
-
 void pageheap_init(void)
 {
     for (int i = 0; i < NBUCKETS; i++)
