@@ -36,7 +36,7 @@ static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag
 static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
 {
     uintptr_t *w = p;
-    if (zero)
+    if (zero && size > 2 * sizeof(uintptr_t))
         __builtin_memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
     w[0] = (uintptr_t)link_encode(next);
     w[1] = free_tag(p);
