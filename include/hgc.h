@@ -28,6 +28,7 @@
  *                       suffixes K, M, G accepted)
  *   HGC_SIG_SUSPEND=N   signal number used to stop threads (default SIGPWR)
  *   HGC_STATS=1         print a statistics summary to stderr at exit
+ *   HGC_MARKERS=N       threads that mark (1..16; default one per CPU)
  */
 #ifndef HGC_H
 #define HGC_H

@@ -127,11 +127,7 @@ static span *central_acquire(unsigned kind, unsigned cls)
     s = pages_for(hgc__class_pages[cls], SPAN_SMALL);
     if (!s)
         return NULL;
-    s->kind = (uint8_t)kind;
-    s->sizeclass = (uint8_t)cls;
-    s->elem_size = hgc__class_size[cls];
-    s->nelems = (uint32_t)(s->npages * PAGE_SIZE / s->elem_size);
-    s->div_magic = (((uint64_t)1 << DIV_SHIFT) + s->elem_size - 1) / s->elem_size;
+    pageheap_set_small(s, kind, cls);
     sweep_init_fresh(s);
     return s;
 }

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "mark.h"
 #include "options.h"
+#include "os.h"
 #include "roots.h"
 #include "stw.h"
 #include "util.h"
@@ -24,7 +25,10 @@ void collector_init(void)
     gogc = option_get(OPT_GOGC);
     min_heap = (size_t)option_get(OPT_MIN_HEAP);
     atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
-    mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT));
+    long long markers = option_get(OPT_MARKERS);
+    if (markers == 0) /* automatic: one per CPU */
+        markers = os_ncpus();
+    mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers);
 }
 
 bool collector_should_collect(void)
@@ -73,6 +77,7 @@ void collector_collect(enum gc_reason why)
     }
     alloc_finish_sweep(self);
     roots_snapshot_segments();
+    mark_start_helpers();
 
     uint64_t t0 = os_now_ns();
     stw_stop_world(self);

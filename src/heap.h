@@ -94,10 +94,20 @@ typedef struct span {
 
 #define DIV_SHIFT 40
 
+/* Page info, the marker's shortcut past the span descriptor: for each page
+ * of a small-object span, (page index within the span) << 8 | kind << 6 |
+ * class; 0 for every page of free and large spans.  Written by the thread
+ * that holds the span exclusively, inside a critical section, so a marker
+ * running with the world stopped always sees a complete span. */
+#define PINFO_CLASS_MASK 0x3f
+#define PINFO_KIND_SHIFT 6
+#define PINFO_PAGE_SHIFT 8
+
 typedef struct arena {
     uintptr_t base;
     uint8_t *marks;                         /* ARENA_SIZE / GRANULE bytes */
     _Atomic(span *) pages[PAGES_PER_ARENA];
+    uint16_t pinfo[PAGES_PER_ARENA];
 } arena;
 
 extern _Atomic(arena *) *hgc__arena_table;
@@ -182,6 +192,8 @@ static inline void span_list_splice(span *to, span *from)
 /* Size classes (sizeclass.c). */
 extern uint32_t hgc__class_size[NCLASSES];
 extern uint8_t hgc__class_pages[NCLASSES];
+extern uint32_t hgc__class_nelems[NCLASSES];  /* slots in a span of the class */
+extern uint64_t hgc__class_magic[NCLASSES];   /* span.div_magic of the class */
 extern uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
 extern uint8_t hgc__class_tiny_index[1024 / 16 + 1];
 void sizeclass_init(void);
@@ -202,6 +214,9 @@ span *pageheap_alloc(size_t npages, enum span_state state);
 /* Try without growing the heap. */
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state);
 void pageheap_free(span *s);
+/* Make a fresh SPAN_SMALL span hold class cls of the given kind: descriptor
+ * fields and page info.  The caller holds s exclusively. */
+void pageheap_set_small(span *s, unsigned kind, unsigned cls);
 /* Give back to the OS the pages of free spans that stayed free for at least
  * `age` collections. */
 void pageheap_scavenge(uint64_t cycle, uint64_t age);

@@ -1,4 +1,34 @@
-/* mark.c -- conservative marking with an explicit, growable mark stack. */
+/*
+ * mark.c -- conservative marking with per-marker mark stacks, drained in
+ * parallel by the collecting thread and helper threads.
+ *
+ * Markers.  Marker 0 is the collecting thread; markers 1..n-1 are helper
+ * threads started before the first collection that needs them (never with
+ * the world stopped: a stopped thread may hold a lock pthread_create
+ * takes).  Helpers are internal: not registered, never stopped, all signals
+ * blocked, and they touch only mark stacks, mark bytes and heap memory that
+ * the stopped world cannot change.
+ *
+ * Work.  Each marker pops ranges from its own stack and scans them; a word
+ * that points into an unmarked object marks it and, for scanned kinds,
+ * pushes the object's range.  When some marker is idle and a busy one holds
+ * more than two packets of entries, the busy one moves its OLDEST entries
+ * (the bottom of its stack: on trees, the biggest unexplored subtrees) into
+ * a packet on the shared pool.  Marking ends when every marker is idle and
+ * the pool is empty, decided under the pool lock.
+ *
+ * Mark bytes are set with a relaxed load and a relaxed store, no
+ * read-modify-write: two markers that race on one object both push it and
+ * it is scanned twice, which costs time, not correctness.  Its bytes are
+ * then counted twice in live_bytes; the count feeds pacing only.
+ *
+ * Overflow.  When a stack cannot grow (memory, or HGC_MARK_STACK_LIMIT), the
+ * object stays marked but unscanned and `overflowed` is set; once the
+ * parallel round is over, marker 0 rescans every marked object of every
+ * scanned span until a pass ends without overflow.
+ */
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "heap.h"
@@ -10,127 +40,409 @@ typedef struct mark_entry {
     uintptr_t lo, hi;
 } mark_entry;
 
-static mark_entry *stack;
-static size_t top, cap, limit;
-static bool overflowed;
-static size_t live_bytes;
+#define MAX_MARKERS 16
+#define PACKET_ENTRIES 64
+/* Large objects are pushed in pieces of this many bytes so that markers can
+ * share one big array. */
+#define LARGE_CHUNK ((uintptr_t)64 << 10)
+#define INITIAL_STACK 4096
+
+/* One marker's private stack: live entries are stack[bot, top).  Only its
+ * own thread touches it while a round runs.  Entries leave from the top
+ * when scanned and from the bottom when shared. */
+typedef struct marker {
+    mark_entry *stack;
+    size_t bot, top, cap;
+    size_t live_bytes;
+    uint64_t round_seen; /* helpers: the last round taken part in */
+} __attribute__((aligned(64))) marker;
+
+typedef struct packet {
+    struct packet *next;
+    size_t n;
+    mark_entry e[PACKET_ENTRIES];
+} packet;
+
+static marker markers[MAX_MARKERS];
+static size_t limit;          /* stack entries per marker, SIZE_MAX = none */
+static bool share_ok;         /* limit leaves room for packets */
+static _Atomic bool overflowed;
 /* Heap bounds, snapshot for the cycle (the heap cannot grow while the
  * world is stopped). */
 static uintptr_t lo_bound, hi_bound;
 
-void mark_init(size_t stack_limit_entries)
+/* Pool and rounds, all under pool_lock except `hungry`. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;   /* work or end */
+static pthread_cond_t round_cv = PTHREAD_COND_INITIALIZER;  /* new round */
+static pthread_cond_t finish_cv = PTHREAD_COND_INITIALIZER; /* helpers out */
+static packet *pool_full, *pool_spare;
+static unsigned pool_count;       /* packets on pool_full */
+static unsigned nidle;            /* markers waiting for work */
+static _Atomic unsigned hungry;   /* nidle, for lock-free peeks */
+static bool round_done;
+static uint64_t round_no;
+static unsigned helpers_in_round;
+static unsigned nmarkers = 1;     /* marker 0 plus helpers started */
+static unsigned wanted_markers = 1;
+
+void mark_init(size_t stack_limit_entries, unsigned nmarkers_wanted)
 {
     limit = stack_limit_entries ? stack_limit_entries : SIZE_MAX;
+    share_ok = limit >= 4 * PACKET_ENTRIES;
+    if (nmarkers_wanted < 1)
+        nmarkers_wanted = 1;
+    wanted_markers = nmarkers_wanted > MAX_MARKERS ? MAX_MARKERS : nmarkers_wanted;
 }
 
 void mark_begin(void)
 {
-    top = 0;
-    overflowed = false;
-    live_bytes = 0;
+    for (unsigned i = 0; i < nmarkers; i++) {
+        markers[i].bot = markers[i].top = 0;
+        markers[i].live_bytes = 0;
+    }
+    atomic_store_explicit(&overflowed, false, memory_order_relaxed);
     lo_bound = atomic_load_explicit(&hgc__heap_lo, memory_order_acquire);
     hi_bound = atomic_load_explicit(&hgc__heap_hi, memory_order_acquire);
     if (hi_bound < lo_bound) /* no heap yet */
         lo_bound = hi_bound = 0;
 }
 
-size_t mark_live_bytes(void) { return live_bytes; }
-
-static bool grow_stack(void)
+size_t mark_live_bytes(void)
 {
-    size_t ncap = cap ? cap * 2 : 4096;
+    size_t n = 0;
+    for (unsigned i = 0; i < nmarkers; i++)
+        n += markers[i].live_bytes;
+    return n;
+}
+
+/* Make room for one more entry at the top: first by moving the live
+ * entries down over the shared-away bottom, else by doubling. */
+static NOINLINE bool marker_grow(marker *m)
+{
+    if (m->bot > 0) {
+        size_t n = m->top - m->bot;
+        memmove(m->stack, m->stack + m->bot, n * sizeof *m->stack);
+        m->bot = 0;
+        m->top = n;
+        return true;
+    }
+    size_t ncap = m->cap ? m->cap * 2 : INITIAL_STACK;
     if (ncap > limit)
         ncap = limit;
-    if (ncap <= cap)
+    if (ncap <= m->cap)
         return false;
     mark_entry *n = os_reserve(ncap * sizeof *n, 4096);
     if (!n)
         return false;
-    if (top)
-        memcpy(n, stack, top * sizeof *n);
-    if (stack)
-        os_unmap(stack, cap * sizeof *stack);
-    stack = n;
-    cap = ncap;
+    if (m->top)
+        memcpy(n, m->stack, m->top * sizeof *n);
+    if (m->stack)
+        os_unmap(m->stack, m->cap * sizeof *m->stack);
+    m->stack = n;
+    m->cap = ncap;
     return true;
 }
 
-static inline void push(uintptr_t lo, uintptr_t hi)
+/* Push [lo, hi) on m's stack (its fields, not a cursor's). */
+static void marker_push(marker *m, uintptr_t lo, uintptr_t hi)
 {
-    if (unlikely(top == cap) && !grow_stack()) {
-        /* The object is marked but unscanned: mark_drain() finds it again
-         * by rescanning marked objects. */
-        overflowed = true;
+    if (m->top == m->cap && !marker_grow(m)) {
+        atomic_store_explicit(&overflowed, true, memory_order_relaxed);
         return;
     }
-    stack[top].lo = lo;
-    stack[top].hi = hi;
-    top++;
+    m->stack[m->top].lo = lo;
+    m->stack[m->top].hi = hi;
+    m->top++;
 }
 
-static inline void mark_word(uintptr_t w)
+static inline bool mark_byte_test_and_set(uint8_t *mb)
 {
-    if (w - lo_bound >= hi_bound - lo_bound)
-        return;
-    arena *a = atomic_load_explicit(&hgc__arena_table[w >> ARENA_SHIFT], memory_order_relaxed);
-    if (!a)
-        return;
+    if (__atomic_load_n(mb, __ATOMIC_RELAXED))
+        return false;
+    __atomic_store_n(mb, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* A word that points into a page whose page info is 0: a large object, a
+ * free span, or nothing.  Works on m's fields. */
+static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
+{
     span *s = atomic_load_explicit(&a->pages[(w >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
                                    memory_order_relaxed);
-    uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
-    uintptr_t obj;
-    size_t scan_bytes;
-    if (state == SPAN_SMALL) {
-        obj = span_object_start(s, w, NULL);
-        if (!obj)
-            return;
-        scan_bytes = s->elem_size;
-    } else if (state == SPAN_LARGE) {
-        obj = s->base;
-        scan_bytes = (s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
-    } else {
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE)
         return;
+    if (!mark_byte_test_and_set(span_mark_of(s, s->base)))
+        return;
+    m->live_bytes += s->elem_size;
+    if (s->kind != KIND_SCANNED)
+        return;
+    uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
+    for (uintptr_t lo = s->base; lo < end; lo += LARGE_CHUNK)
+        marker_push(m, lo, end - lo > LARGE_CHUNK ? lo + LARGE_CHUNK : end);
+}
+
+/* The hot state of a marker in locals: the compiler cannot keep fields of
+ * a global in registers across the mark-byte stores (char stores may alias
+ * anything), but it can keep a non-escaping local struct there. */
+typedef struct cursor {
+    mark_entry *stack;
+    size_t bot, top, cap;
+    size_t live;
+} cursor;
+
+static inline void cursor_load(cursor *c, const marker *m)
+{
+    c->stack = m->stack;
+    c->bot = m->bot;
+    c->top = m->top;
+    c->cap = m->cap;
+    c->live = 0;
+}
+
+static inline void cursor_store(marker *m, cursor *c)
+{
+    m->bot = c->bot;
+    m->top = c->top;
+    m->live_bytes += c->live;
+    c->live = 0;
+}
+
+/* Scan [lo, hi) conservatively into marker m through cursor c.  Small
+ * objects are found from the page info and the class tables alone: the
+ * span descriptor, one more cache miss per pointer, is not read. */
+static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *m, cursor *c, uintptr_t lo,
+                                                       uintptr_t hi)
+{
+    const uintptr_t heap_lo = lo_bound, heap_len = hi_bound - lo_bound;
+    _Atomic(arena *) *const table = hgc__arena_table;
+    lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
+    for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+        uintptr_t w = *(const uintptr_t *)p;
+        if (w - heap_lo >= heap_len)
+            continue;
+        arena *a = atomic_load_explicit(&table[w >> ARENA_SHIFT], memory_order_relaxed);
+        if (!a)
+            continue;
+        unsigned pi = a->pinfo[(w >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)];
+        if (unlikely(pi == 0)) {
+            cursor_store(m, c);
+            mark_word_large(m, a, w);
+            cursor_load(c, m);
+            continue;
+        }
+        unsigned cls = pi & PINFO_CLASS_MASK;
+        uintptr_t span_base =
+            (w & ~(PAGE_SIZE - 1)) - ((uintptr_t)(pi >> PINFO_PAGE_SHIFT) << PAGE_SHIFT);
+        uint32_t idx = (uint32_t)(((w - span_base) * hgc__class_magic[cls]) >> DIV_SHIFT);
+        if (idx >= hgc__class_nelems[cls])
+            continue; /* the span's tail waste */
+        size_t size = hgc__class_size[cls];
+        uintptr_t obj = span_base + (uintptr_t)idx * size;
+        if (!mark_byte_test_and_set(a->marks + ((obj - a->base) >> GRANULE_SHIFT)))
+            continue;
+        c->live += size;
+        if (((pi >> PINFO_KIND_SHIFT) & 3) != KIND_SCANNED)
+            continue;
+        if (unlikely(c->top == c->cap)) {
+            cursor_store(m, c);
+            marker_push(m, obj, obj + size);
+            cursor_load(c, m);
+            continue;
+        }
+        c->stack[c->top].lo = obj;
+        c->stack[c->top].hi = obj + size;
+        c->top++;
     }
-    uint8_t *m = span_mark_of(s, obj);
-    if (*m)
-        return;
-    *m = 1;
-    live_bytes += s->elem_size;
-    if (s->kind == KIND_SCANNED)
-        push(obj, obj + scan_bytes);
 }
 
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
 {
-    lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
-    for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
-        mark_word(*(const uintptr_t *)p);
+    marker *m = &markers[0];
+    cursor c;
+    cursor_load(&c, m);
+    scan(m, &c, lo, hi);
+    cursor_store(m, &c);
 }
 
-/* Draining goes through a small FIFO between the stack and the scan: an
- * object is prefetched when it enters the FIFO and scanned PREFETCH_DEPTH
- * objects later, when its cache line has arrived.  Marking is bound by
- * these misses, not by instructions. */
+/* Move the oldest half of m's entries (at most a packet) to the pool, if
+ * the pool is short of work for the idle markers.  m holds at least 2. */
+static NOINLINE void share(marker *m)
+{
+    pthread_mutex_lock(&pool_lock);
+    if (pool_count < nidle) {
+        size_t n = (m->top - m->bot) / 2;
+        if (n > PACKET_ENTRIES)
+            n = PACKET_ENTRIES;
+        packet *p = pool_spare;
+        if (p)
+            pool_spare = p->next;
+        else
+            p = meta_alloc(sizeof *p); /* recycled forever after */
+        memcpy(p->e, m->stack + m->bot, n * sizeof *p->e);
+        p->n = n;
+        m->bot += n;
+        p->next = pool_full;
+        pool_full = p;
+        pool_count++;
+        pthread_cond_signal(&pool_cv);
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* Draining goes through a small FIFO between the stack and the scan: a
+ * range is prefetched when it leaves the stack and scanned PREFETCH_DEPTH
+ * ranges later, when its first cache line has arrived.  Marking is bound
+ * by these misses more than by instructions. */
 #define PREFETCH_DEPTH 8
 
-static void drain_stack(void)
+/* Scan until m's stack is empty.  With `shared`, feed idle markers. */
+static NO_SANITIZE_SCAN void drain(marker *m, bool shared)
 {
-    mark_entry fifo[PREFETCH_DEPTH];
+    /* Two scalar arrays, not one of mark_entry: an entry pushed with two
+     * 8-byte stores and copied back with one 16-byte load would stall on
+     * store forwarding. */
+    uintptr_t fifo_lo[PREFETCH_DEPTH], fifo_hi[PREFETCH_DEPTH];
     unsigned head = 0, count = 0;
+    cursor c;
+    cursor_load(&c, m);
     for (;;) {
-        while (count < PREFETCH_DEPTH && top) {
-            top--;
-            __builtin_prefetch((const void *)stack[top].lo);
-            fifo[(head + count) % PREFETCH_DEPTH] = stack[top];
+        while (count < PREFETCH_DEPTH && c.top > c.bot) {
+            c.top--;
+            unsigned slot = (head + count) % PREFETCH_DEPTH;
+            fifo_lo[slot] = c.stack[c.top].lo;
+            fifo_hi[slot] = c.stack[c.top].hi;
+            __builtin_prefetch((const void *)fifo_lo[slot]);
             count++;
         }
         if (count == 0)
-            return;
-        mark_entry e = fifo[head];
+            break;
+        uintptr_t lo = fifo_lo[head], hi = fifo_hi[head];
         head = (head + 1) % PREFETCH_DEPTH;
         count--;
-        mark_range(e.lo, e.hi);
+        scan(m, &c, lo, hi);
+        if (shared && unlikely(atomic_load_explicit(&hungry, memory_order_relaxed) != 0) &&
+            c.top - c.bot >= 2) {
+            cursor_store(m, &c);
+            share(m);
+            cursor_load(&c, m);
+        }
     }
+    c.bot = c.top = 0;
+    cursor_store(m, &c);
+}
+
+/* Wait for a packet and load it into m's (empty) stack; false when the
+ * round is over: every marker idle and the pool empty. */
+static bool refill(marker *m)
+{
+    pthread_mutex_lock(&pool_lock);
+    nidle++;
+    atomic_store_explicit(&hungry, nidle, memory_order_relaxed);
+    for (;;) {
+        if (pool_full) {
+            packet *p = pool_full;
+            pool_full = p->next;
+            pool_count--;
+            nidle--;
+            atomic_store_explicit(&hungry, nidle, memory_order_relaxed);
+            memcpy(m->stack, p->e, p->n * sizeof *p->e); /* cap >= 4 packets */
+            m->bot = 0;
+            m->top = p->n;
+            p->next = pool_spare;
+            pool_spare = p;
+            pthread_mutex_unlock(&pool_lock);
+            return true;
+        }
+        if (round_done || nidle == nmarkers) {
+            if (!round_done) {
+                round_done = true;
+                pthread_cond_broadcast(&pool_cv);
+            }
+            pthread_mutex_unlock(&pool_lock);
+            return false;
+        }
+        pthread_cond_wait(&pool_cv, &pool_lock);
+    }
+}
+
+static void work(marker *m)
+{
+    do
+        drain(m, true);
+    while (refill(m));
+}
+
+static void *helper_main(void *arg)
+{
+    marker *m = arg;
+    pthread_mutex_lock(&pool_lock);
+    for (;;) {
+        while (round_no == m->round_seen)
+            pthread_cond_wait(&round_cv, &pool_lock);
+        m->round_seen = round_no;
+        pthread_mutex_unlock(&pool_lock);
+        work(m);
+        pthread_mutex_lock(&pool_lock);
+        if (--helpers_in_round == 0)
+            pthread_cond_signal(&finish_cv);
+    }
+    return NULL;
+}
+
+void mark_start_helpers(void)
+{
+    if (nmarkers >= wanted_markers)
+        return;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the helpers */
+    while (nmarkers < wanted_markers) {
+        marker *m = &markers[nmarkers];
+        if (!m->stack && !marker_grow(m))
+            break;
+        /* Rounds so far are not this helper's; it counts from the next. */
+        pthread_mutex_lock(&pool_lock);
+        m->round_seen = round_no;
+        pthread_mutex_unlock(&pool_lock);
+        pthread_t tid;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&tid, &attr, helper_main, m);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            hgc__warn("cannot start a marker thread (error %d); marking with %u", rc, nmarkers);
+            wanted_markers = nmarkers;
+            break;
+        }
+        pthread_mutex_lock(&pool_lock);
+        nmarkers++;
+        pthread_mutex_unlock(&pool_lock);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Drain marker 0's stack with every marker. */
+static void parallel_drain(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (unsigned i = 1; i < nmarkers; i++)
+        markers[i].bot = markers[i].top = 0;
+    nidle = 0;
+    atomic_store_explicit(&hungry, 0, memory_order_relaxed);
+    round_done = false;
+    helpers_in_round = nmarkers - 1;
+    round_no++;
+    pthread_cond_broadcast(&round_cv);
+    pthread_mutex_unlock(&pool_lock);
+
+    work(&markers[0]);
+
+    pthread_mutex_lock(&pool_lock);
+    while (helpers_in_round > 0)
+        pthread_cond_wait(&finish_cv, &pool_lock);
+    pthread_mutex_unlock(&pool_lock);
 }
 
 /* Overflow recovery: scan every marked object of a scanned span again. */
@@ -150,14 +462,36 @@ static void rescan_span(span *s, void *arg)
                 mark_range(obj, obj + s->elem_size);
         }
     }
-    drain_stack();
+    drain(&markers[0], false);
 }
 
 void mark_drain(void)
 {
-    drain_stack();
-    while (overflowed) {
-        overflowed = false;
+    marker *m0 = &markers[0];
+    if (nmarkers > 1 && share_ok && m0->top > m0->bot)
+        parallel_drain();
+    else
+        drain(m0, false);
+    while (atomic_load_explicit(&overflowed, memory_order_relaxed)) {
+        atomic_store_explicit(&overflowed, false, memory_order_relaxed);
         pageheap_each_span(rescan_span, NULL);
     }
+}
+
+void mark_after_fork_child(void)
+{
+    /* The helpers did not survive the fork; they were idle, waiting for a
+     * round, but may have left the pool's lock and conditions mid-use. */
+    pthread_mutex_init(&pool_lock, NULL);
+    pthread_cond_init(&pool_cv, NULL);
+    pthread_cond_init(&round_cv, NULL);
+    pthread_cond_init(&finish_cv, NULL);
+    nmarkers = 1;
+    pool_full = NULL;
+    pool_count = 0;
+    /* The next collection starts new helpers -- except under
+     * ThreadSanitizer, which cannot start threads in the child of a
+     * multi-threaded process; there the child marks alone. */
+    if (HGC_TSAN)
+        wanted_markers = 1;
 }

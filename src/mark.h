@@ -8,9 +8,8 @@
  * `overflowed` is set; mark_drain() then rescans every marked scanned object
  * in the heap until a pass ends without overflow.
  *
- * Marking runs with the world stopped, by one thread.  Mark bytes (not bits)
- * and ranges (not objects) on the stack are chosen so that parallel markers
- * can later mark with a byte store and split large ranges.
+ * Marking runs with the world stopped.  Roots are scanned by the collecting
+ * thread; mark_drain() then drains with every marker thread (mark.c).
  */
 #ifndef HGC_MARK_H
 #define HGC_MARK_H
@@ -18,7 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void mark_init(size_t stack_limit_entries);
+/* stack_limit_entries: per marker, 0 = unlimited; markers: threads that
+ * mark, the collecting one included. */
+void mark_init(size_t stack_limit_entries, unsigned markers);
+/* Start the helper threads that are missing; world running, world lock
+ * held. */
+void mark_start_helpers(void);
+/* In the child of fork(): the helpers are gone. */
+void mark_after_fork_child(void);
 void mark_begin(void);
 /* Scan [lo, hi) conservatively: every aligned word that points into an
  * object marks it. */

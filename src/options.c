@@ -30,6 +30,8 @@ static option options[OPT_COUNT] = {
     [OPT_STATS] = {"HGC_STATS", OK_BOOL, 0, 0, 1, "0 or 1", 0},
     [OPT_MARK_STACK_LIMIT] = {"HGC_MARK_STACK_LIMIT", OK_SIZE, 0, 16, 1ll << 40,
                               "a number of entries, at least 16", 0},
+    [OPT_MARKERS] = {"HGC_MARKERS", OK_INT, 0, 0, 16,
+                     "a number of marking threads from 1 to 16, or 0 for one per CPU", 0},
 };
 
 static bool parse_int(const char *s, long long *out)

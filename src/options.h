@@ -12,6 +12,7 @@ enum option_id {
     OPT_SIG_SUSPEND,      /* signal number */
     OPT_STATS,            /* 0/1 */
     OPT_MARK_STACK_LIMIT, /* entries; 0 = unlimited */
+    OPT_MARKERS,          /* marking threads; 0 = one per CPU */
     OPT_COUNT
 };
 

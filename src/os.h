@@ -20,6 +20,8 @@ void os_unmap(void *p, size_t size);
 
 uint64_t os_now_ns(void);
 uint64_t os_random_u64(void);
+/* Processors online, at least 1. */
+unsigned os_ncpus(void);
 
 /* Bounds of the calling thread's stack: hi is one past the highest byte. */
 void os_stack_bounds(uintptr_t *lo, uintptr_t *hi);

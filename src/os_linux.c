@@ -43,6 +43,12 @@ void os_unmap(void *p, size_t size)
     munmap(p, size);
 }
 
+unsigned os_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (unsigned)n;
+}
+
 uint64_t os_now_ns(void)
 {
     struct timespec ts;

@@ -159,14 +159,31 @@ static bool grow(size_t npages)
     return true;
 }
 
-static span *find_run(size_t npages)
+/* Whether a span of npages for `state` can be carved from the end of run.
+ * A small span must lie inside one arena: its marks are a slice of that
+ * arena's table and its page info is per arena.  Only a run left by a
+ * large object of more than one arena crosses an arena boundary. */
+static bool run_fits(const span *run, size_t npages, enum span_state state)
+{
+    if (run->npages < npages)
+        return false;
+    if (state != SPAN_SMALL)
+        return true;
+    uintptr_t end = run->base + run->npages * PAGE_SIZE;
+    uintptr_t last_arena = (end - 1) & ~(ARENA_SIZE - 1);
+    uintptr_t lo = run->base > last_arena ? run->base : last_arena;
+    return end - lo >= npages * PAGE_SIZE;
+}
+
+static span *find_run(size_t npages, enum span_state state)
 {
     for (size_t b = npages; b < NBUCKETS; b++)
-        if (free_runs[b].next != &free_runs[b])
-            return free_runs[b].next;
+        for (span *s = free_runs[b].next; s != &free_runs[b]; s = s->next)
+            if (run_fits(s, npages, state))
+                return s;
     span *best = NULL;
     for (span *s = free_runs[0].next; s != &free_runs[0]; s = s->next)
-        if (s->npages >= npages && (!best || s->npages < best->npages))
+        if (run_fits(s, npages, state) && (!best || s->npages < best->npages))
             best = s;
     return best;
 }
@@ -199,7 +216,7 @@ static span *carve(span *run, size_t npages, enum span_state state)
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state)
 {
     pthread_mutex_lock(&heap_lock);
-    span *run = find_run(npages);
+    span *run = find_run(npages, state);
     span *s = run ? carve(run, npages, state) : NULL;
     pthread_mutex_unlock(&heap_lock);
     return s;
@@ -210,9 +227,9 @@ span *pageheap_alloc(size_t npages, enum span_state state)
     if (npages == 0 || npages > ((size_t)1 << (ADDRESS_BITS - PAGE_SHIFT)))
         return NULL;
     pthread_mutex_lock(&heap_lock);
-    span *run = find_run(npages);
+    span *run = find_run(npages, state);
     if (!run && grow(npages))
-        run = find_run(npages);
+        run = find_run(npages, state);
     span *s = run ? carve(run, npages, state) : NULL;
     pthread_mutex_unlock(&heap_lock);
     return s;
@@ -244,8 +261,29 @@ static span *merge(span *a, span *b)
     return keep;
 }
 
+/* Set the page info of every page of s to v (page index added). */
+static void set_pinfo(span *s, uint16_t v, bool add_index)
+{
+    arena *a = arena_of(s->base);
+    size_t first = (s->base - a->base) >> PAGE_SHIFT;
+    for (size_t i = 0; i < s->npages; i++)
+        a->pinfo[first + i] = (uint16_t)(v + (add_index ? i << PINFO_PAGE_SHIFT : 0));
+}
+
+void pageheap_set_small(span *s, unsigned kind, unsigned cls)
+{
+    s->kind = (uint8_t)kind;
+    s->sizeclass = (uint8_t)cls;
+    s->elem_size = hgc__class_size[cls];
+    s->nelems = hgc__class_nelems[cls];
+    s->div_magic = hgc__class_magic[cls];
+    set_pinfo(s, (uint16_t)(kind << PINFO_KIND_SHIFT | cls), true);
+}
+
 void pageheap_free(span *s)
 {
+    if (s->sizeclass)
+        set_pinfo(s, 0, false);
     pthread_mutex_lock(&heap_lock);
     in_use_bytes -= s->npages * PAGE_SIZE;
     s->kind = 0;

@@ -89,21 +89,19 @@ static void mark_thread(thread_rec *t)
     mark_range(sp, t->stack_hi);
 }
 
+/* Every root is scanned first and the objects they reach are drained in
+ * one go, so that all markers start together on the whole root set. */
 void roots_mark_all(thread_rec *self)
 {
-    for (size_t i = 0; i < segments.n; i++) {
+    for (size_t i = 0; i < segments.n; i++)
         mark_range(segments.v[i].lo, segments.v[i].hi);
-        mark_drain();
-    }
-    for (size_t i = 0; i < user_roots.n; i++) {
+    for (size_t i = 0; i < user_roots.n; i++)
         mark_range(user_roots.v[i].lo, user_roots.v[i].hi);
-        mark_drain();
-    }
     for (thread_rec *t = threads_first(); t; t = t->next) {
         if (t == self)
             mark_own_stack(self);
         else
             mark_thread(t);
-        mark_drain();
     }
+    mark_drain();
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "mark.h"
 #include "stw.h"
 #include "threads.h"
 #include "util.h"
@@ -148,6 +149,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     stw_after_fork_child();
+    mark_after_fork_child();
     /* Only the forking thread survives: give the others' cached spans back
      * and drop their records. */
     thread_rec *self = hgc__self;

@@ -24,6 +24,18 @@
 #define NO_SANITIZE_SCAN
 #endif
 
+/* Built with ThreadSanitizer? */
+#if defined(__SANITIZE_THREAD__)
+#define HGC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HGC_TSAN 1
+#endif
+#endif
+#ifndef HGC_TSAN
+#define HGC_TSAN 0
+#endif
+
 /* Print "hgc: <message>" on one line to stderr and abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void hgc__fatal(const char *fmt, ...);
 /* Print "hgc: warning: <message>" on one line to stderr. */

@@ -1,0 +1,204 @@
+/*
+ * test_parallel_mark: marking with several threads keeps every reachable
+ * object and reclaims the rest, whatever the number of markers.
+ *
+ * For HGC_MARKERS = 1, 2, 4 and 16 a child process builds
+ *   - a root array of 200,000 pointers (a large object, pushed in pieces
+ *     that markers share) to nodes with 4 atomic leaves each,
+ *   - a complete binary tree of depth 17 (shared subtree by subtree),
+ *   - a list of 300,000 nodes (one long chain nobody can share),
+ * collects three times with garbage in between, and verifies all of it.
+ * live_bytes must cover the structures and stay within a bound (duplicate
+ * scans by racing markers may count an object twice, rarely); the garbage
+ * must be reclaimed (heap bounded).  With N markers the process must have
+ * N - 1 more threads after the first collection (the helpers).
+ */
+#include "test.h"
+
+#include <dirent.h>
+
+#define WIDE 200000
+#define LEAVES 4
+#define TREE_DEPTH 17
+#define LIST 300000
+
+struct wnode {
+    uint64_t check;
+    uint64_t *leaf[LEAVES];
+};
+struct tnode {
+    struct tnode *l, *r;
+    uint64_t check;
+};
+struct lnode {
+    struct lnode *next;
+    uint64_t idx, check;
+};
+
+static size_t wide_n, list_n;
+
+static uint64_t key(const void *p, uint64_t i) { return (uintptr_t)p * 31 + i; }
+
+static TEST_NOINLINE struct wnode **build_wide(void)
+{
+    struct wnode **root = (struct wnode **)hgc_malloc(wide_n * sizeof *root);
+    CHECK(root != NULL);
+    for (size_t i = 0; i < wide_n; i++) {
+        struct wnode *w = (struct wnode *)hgc_malloc(sizeof *w);
+        CHECK(w != NULL);
+        w->check = key(w, i);
+        for (size_t k = 0; k < LEAVES; k++) {
+            uint64_t *leaf = (uint64_t *)hgc_malloc_atomic(16);
+            CHECK(leaf != NULL);
+            leaf[0] = key(leaf, k);
+            leaf[1] = key(w, k);
+            w->leaf[k] = leaf;
+        }
+        root[i] = w;
+    }
+    return root;
+}
+
+static TEST_NOINLINE void verify_wide(struct wnode **root)
+{
+    for (size_t i = 0; i < wide_n; i++) {
+        struct wnode *w = root[i];
+        CHECKF(w != NULL && w->check == key(w, i), "wide node %zu broken", i);
+        for (size_t k = 0; k < LEAVES; k++)
+            CHECKF(w->leaf[k][0] == key(w->leaf[k], k) && w->leaf[k][1] == key(w, k),
+                   "wide node %zu leaf %zu broken", i, k);
+    }
+}
+
+static struct tnode *build_tree(int depth, uint64_t id)
+{
+    struct tnode *t = (struct tnode *)hgc_malloc(sizeof *t);
+    CHECK(t != NULL);
+    t->check = key(t, id);
+    if (depth > 1) {
+        t->l = build_tree(depth - 1, id * 2);
+        t->r = build_tree(depth - 1, id * 2 + 1);
+    }
+    return t;
+}
+
+static size_t verify_tree(const struct tnode *t, int depth, uint64_t id)
+{
+    CHECKF(t != NULL && t->check == key(t, id), "tree node %" PRIu64 " broken", id);
+    if (depth == 1)
+        return 1;
+    return 1 + verify_tree(t->l, depth - 1, id * 2) + verify_tree(t->r, depth - 1, id * 2 + 1);
+}
+
+static TEST_NOINLINE struct lnode *build_list(void)
+{
+    struct lnode *h = NULL;
+    for (size_t i = 0; i < list_n; i++) {
+        struct lnode *n = (struct lnode *)hgc_malloc(sizeof *n);
+        CHECK(n != NULL);
+        n->idx = i;
+        n->check = key(n, i);
+        n->next = h;
+        h = n;
+    }
+    return h;
+}
+
+static TEST_NOINLINE void verify_list(const struct lnode *h)
+{
+    size_t expect = list_n;
+    for (; h; h = h->next) {
+        CHECK(expect > 0);
+        expect--;
+        CHECKF(h->idx == expect && h->check == key(h, expect), "list node %zu broken", expect);
+    }
+    CHECK(expect == 0);
+}
+
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int scenario(int markers)
+{
+    struct wnode **volatile wide;
+    struct tnode *volatile tree;
+    struct lnode *volatile list;
+
+    /* Threads of the runtime itself (a sanitizer's, say) are not ours. */
+    int threads_before = count_threads();
+    wide_n = test_scale(WIDE, 2, 4);
+    list_n = test_scale(LIST, 2, 4);
+    hgc_init();
+    wide = build_wide();
+    tree = build_tree(TREE_DEPTH, 1);
+    list = build_list();
+    size_t tree_n = ((size_t)1 << TREE_DEPTH) - 1;
+    /* Bytes as the size classes round them: 32-byte tree nodes (24), 48-byte
+     * wide nodes (40), 32-byte list nodes (24), 16-byte leaves. */
+    size_t min_bytes = wide_n * sizeof(void *) + wide_n * (48 + LEAVES * 16) + tree_n * 32 +
+                       list_n * 32;
+    size_t heap_max = 0;
+    for (int i = 0; i < 3; i++) {
+        test_clear_stack();
+        hgc_collect();
+        hgc_stats s = test_stats();
+        CHECKF(s.live_bytes >= min_bytes, "markers %d: live_bytes %zu < %zu reachable", markers,
+               s.live_bytes, min_bytes);
+        CHECKF(s.live_bytes <= min_bytes + min_bytes / 4 + 8 * MiB,
+               "markers %d: live_bytes %zu, far above the %zu reachable", markers, s.live_bytes,
+               min_bytes);
+        if (i == 0) {
+            /* ThreadSanitizer starts a background thread of its own when
+             * the first thread is created. */
+            int extra = test_slow_kind() == 2 && markers > 1 ? 1 : 0;
+            int helpers = count_threads() - threads_before - extra;
+            CHECKF(helpers == markers - 1, "markers %d: %d helper threads, expected %d",
+                   markers, helpers, markers - 1);
+        }
+        if (s.heap_bytes > heap_max)
+            heap_max = s.heap_bytes;
+        test_churn_sizes(test_scale(64 * MiB, 4, 8), 16, 256, (uint64_t)i);
+    }
+    verify_wide(wide);
+    CHECK(verify_tree(tree, TREE_DEPTH, 1) == tree_n);
+    verify_list(list);
+    /* 64 MiB of garbage per round on top of the live set: reclaimed, or the
+     * heap would pass 3 x 64 MiB. */
+    CHECKF(heap_max < min_bytes * 3 + 96 * MiB, "markers %d: heap grew to %zu bytes", markers,
+           heap_max);
+    fprintf(stderr, "HGC_MARKERS=%d: ok (live %zu bytes)\n", markers, min_bytes);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const int counts[] = {1, 2, 4, 16};
+    if (argc > 1)
+        return scenario(atoi(argv[1]));
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        char name[16], var[32];
+        snprintf(name, sizeof name, "%d", counts[i]);
+        snprintf(var, sizeof var, "HGC_MARKERS=%d", counts[i]);
+        const char *env[] = {var, NULL};
+        test_child c;
+        test_run_case(name, env, &c);
+        if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+            test_print_child(var, &c);
+            return 1;
+        }
+        fputs(c.err, stderr);
+        test_child_free(&c);
+    }
+    printf("test_parallel_mark: ok\n");
+    return 0;
+}
