@@ -19,6 +19,7 @@ void os_release(void *p, size_t size);
 void os_unmap(void *p, size_t size);
 
 uint64_t os_now_ns(void);
+void os_sleep_ns(uint64_t ns);
 uint64_t os_random_u64(void);
 /* Processors online, at least 1. */
 unsigned os_ncpus(void);

@@ -49,6 +49,12 @@ unsigned os_ncpus(void)
     return n < 1 ? 1 : (unsigned)n;
 }
 
+void os_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    nanosleep(&ts, NULL);
+}
+
 uint64_t os_now_ns(void)
 {
     struct timespec ts;

@@ -95,8 +95,17 @@ void stw_blocking_leave(thread_rec *t)
         /* A collection is stopping the world and may have counted this
          * thread as stopped: stay out until it restarts the world. */
         atomic_store(&t->blocking, 1);
-        while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch)
-            os_wait_on((const unsigned *)&world_epoch, epoch);
+        while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch) {
+            /* A stop signal sent before `blocking` was set may be pending
+             * here, and the collector waits for its ack.  The kernel runs
+             * the handler inside the futex wait; ThreadSanitizer delivers
+             * signals only at intercepted calls, which a raw futex wait is
+             * not, so under it poll with nanosleep instead. */
+            if (HGC_TSAN)
+                os_sleep_ns(50000);
+            else
+                os_wait_on((const unsigned *)&world_epoch, epoch);
+        }
     }
 }
 
