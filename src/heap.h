@@ -102,6 +102,9 @@ typedef struct span {
 #define PINFO_CLASS_MASK 0x3f
 #define PINFO_KIND_SHIFT 6
 #define PINFO_PAGE_SHIFT 8
+_Static_assert(NCLASSES <= PINFO_CLASS_MASK + 1, "page info holds the class in 6 bits");
+_Static_assert(NKINDS <= 4, "page info holds the kind in 2 bits");
+/* The page index fits in 8 bits because hgc__class_pages is a uint8_t. */
 
 typedef struct arena {
     uintptr_t base;

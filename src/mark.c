@@ -12,9 +12,9 @@
  * Work.  Each marker pops ranges from its own stack and scans them; a word
  * that points into an unmarked object marks it and, for scanned kinds,
  * pushes the object's range.  When some marker is idle and a busy one holds
- * more than two packets of entries, the busy one moves its OLDEST entries
- * (the bottom of its stack: on trees, the biggest unexplored subtrees) into
- * a packet on the shared pool.  Marking ends when every marker is idle and
+ * two or more entries, the busy one moves the OLDEST half of them (at most
+ * a packet; the bottom of its stack: on trees, the biggest unexplored
+ * subtrees) into a packet on the shared pool.  Marking ends when every marker is idle and
  * the pool is empty, decided under the pool lock.
  *
  * Mark bytes are set with a relaxed load and a relaxed store, no

@@ -85,17 +85,17 @@ enum sweep_result sweep_span(span *s)
 void sweep_init_fresh(span *s)
 {
     size_t size = s->elem_size;
-    bool zero = s->needzero;
+    /* Old data goes with one memset of the whole span, never one call per
+     * slot; 16-byte slots need none, the linking pass writes both words. */
+    if (s->needzero && size > 2 * sizeof(uintptr_t))
+        memset((void *)s->base, 0, (size_t)s->nelems * size);
     s->needzero = false;
-    /* One pass: each slot is zeroed (if need be) and linked while its line
-     * is in the cache.  The keys go in locals: the slot stores could alias
-     * the globals and force a reload per slot. */
+    /* The keys go in locals: the slot stores could alias the globals and
+     * force a reload per slot. */
     const uintptr_t link_key = hgc__link_key, tag_key = hgc__tag_key;
     uintptr_t next = 0;
     for (uint32_t i = s->nelems; i-- > 0;) {
         uintptr_t *w = (uintptr_t *)(s->base + (uintptr_t)i * size);
-        if (zero && size > 2 * sizeof(uintptr_t))
-            memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
         w[0] = next ^ link_key;
         w[1] = (uintptr_t)w ^ tag_key;
         next = (uintptr_t)w;

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
 #include "mark.h"
@@ -42,8 +41,7 @@ void threads_lock(void)
      * futex sleep inside pthread_mutex_lock is not. */
     long backoff_ns = 1000;
     while (pthread_mutex_trylock(&world_lock) != 0) {
-        struct timespec ts = {0, backoff_ns};
-        nanosleep(&ts, NULL);
+        os_sleep_ns((uint64_t)backoff_ns);
         if (backoff_ns < 1000000)
             backoff_ns *= 2;
     }
