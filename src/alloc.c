@@ -36,14 +36,20 @@ void alloc_init(void)
 {
     hgc__link_key = (uintptr_t)os_random_u64();
     hgc__tag_key = (uintptr_t)os_random_u64();
+    /* Central locks are held for a few list operations: spinning briefly
+     * beats sleeping in the kernel when two threads claim spans at once. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
     for (int k = 0; k < NKINDS; k++)
         for (int c = 0; c < NCLASSES; c++) {
             central *ce = &centrals[k][c];
-            pthread_mutex_init(&ce->lock, NULL);
+            pthread_mutex_init(&ce->lock, &attr);
             span_list_init(&ce->partial);
             span_list_init(&ce->full);
             span_list_init(&ce->unswept);
         }
+    pthread_mutexattr_destroy(&attr);
     span_list_init(&large_spans);
 }
 
@@ -79,7 +85,9 @@ static bool sweep_one_any(void)
         atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
         span_set_list(s, LIST_NONE);
         enum sweep_result r = sweep_span(s);
-        if (r != SWEEP_FREED)
+        if (r == SWEEP_EMPTY)
+            pageheap_free(s); /* memory is what the caller is after */
+        else
             central_put(s, r);
         return true;
     }
@@ -113,11 +121,14 @@ static span *central_acquire(unsigned kind, unsigned cls)
         enum sweep_result r = sweep_span(s);
         if (r == SWEEP_PARTIAL)
             return s;
-        pthread_mutex_lock(&ce->lock);
-        if (r == SWEEP_FULL) {
-            span_set_list(s, LIST_FULL);
-            span_list_push(&ce->full, s);
+        if (r == SWEEP_EMPTY) {
+            /* Reuse it in place: cheaper than the page heap round trip. */
+            sweep_init_fresh(s);
+            return s;
         }
+        pthread_mutex_lock(&ce->lock);
+        span_set_list(s, LIST_FULL);
+        span_list_push(&ce->full, s);
         s = NULL;
     }
     pthread_mutex_unlock(&ce->lock);
@@ -162,7 +173,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
             crit_exit(t);
             return NULL;
         }
-        collector_note_alloc((size_t)s->nfree * s->elem_size);
+        collector_note_alloc(t, (size_t)s->nfree * s->elem_size);
         list = s->free;
         if (!list) /* a full span that frees made partial again */
             list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
@@ -222,7 +233,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
      * local is. */
     void *p = (void *)s->base;
     crit_exit(t);
-    collector_note_alloc(bytes);
+    collector_note_alloc(t, bytes);
     return p;
 }
 

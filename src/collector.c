@@ -38,9 +38,21 @@ bool collector_should_collect(void)
            atomic_load_explicit(&disabled, memory_order_relaxed) == 0;
 }
 
-void collector_note_alloc(size_t bytes)
+/* Claims are published to the shared counter in batches, so that threads
+ * claiming spans do not bounce its cache line: at most NOTE_BATCH bytes,
+ * or 1/16 of the trigger, wait per thread (a collection may start that
+ * much late; bytes still waiting at a collection count toward the next). */
+#define NOTE_BATCH ((size_t)256 << 10)
+
+void collector_note_alloc(thread_rec *t, size_t bytes)
 {
-    atomic_fetch_add_explicit(&alloc_since, bytes, memory_order_relaxed);
+    size_t pending = t->claim_pending + bytes;
+    if (pending >= NOTE_BATCH ||
+        pending * 16 >= atomic_load_explicit(&trigger, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&alloc_since, pending, memory_order_relaxed);
+        pending = 0;
+    }
+    t->claim_pending = pending;
 }
 
 void collector_disable(void) { atomic_fetch_add(&disabled, 1); }

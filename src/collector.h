@@ -30,8 +30,9 @@ enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT };
 void collector_init(void);
 bool collector_should_collect(void);
 void collector_collect(enum gc_reason why);
-/* Account bytes handed to a thread cache or a large object. */
-void collector_note_alloc(size_t bytes);
+/* Account bytes handed to thread t's cache or a large object. */
+struct thread_rec;
+void collector_note_alloc(struct thread_rec *t, size_t bytes);
 void collector_disable(void);
 void collector_enable(void);
 

@@ -58,8 +58,8 @@ enum sweep_result sweep_span(span *s)
 
     uint32_t live = count_marks(s);
     if (live == 0) {
-        pageheap_free(s); /* no mark is set: nothing to clear */
-        return SWEEP_FREED;
+        s->needzero = true; /* no mark is set: nothing to clear */
+        return SWEEP_EMPTY;
     }
     if (live == n) {
         memset(s->marks, 0, mark_bytes);
@@ -85,9 +85,10 @@ enum sweep_result sweep_span(span *s)
 void sweep_init_fresh(span *s)
 {
     size_t size = s->elem_size;
-    /* Old data goes with one memset of the whole span, never one call per
-     * slot; 16-byte slots need none, the linking pass writes both words. */
-    if (s->needzero && size > 2 * sizeof(uintptr_t))
+    /* Slots of up to 4 words are zeroed by the linking pass itself, one
+     * pass over the span; bigger ones get one memset of the whole span. */
+    bool zero_inline = s->needzero && size <= 4 * sizeof(uintptr_t);
+    if (s->needzero && !zero_inline)
         memset((void *)s->base, 0, (size_t)s->nelems * size);
     s->needzero = false;
     /* The keys go in locals: the slot stores could alias the globals and
@@ -98,6 +99,11 @@ void sweep_init_fresh(span *s)
         uintptr_t *w = (uintptr_t *)(s->base + (uintptr_t)i * size);
         w[0] = next ^ link_key;
         w[1] = (uintptr_t)w ^ tag_key;
+        if (zero_inline && size > 2 * sizeof(uintptr_t)) {
+            w[2] = 0;
+            if (size > 3 * sizeof(uintptr_t))
+                w[3] = 0;
+        }
         next = (uintptr_t)w;
     }
     s->free = (void *)next;

@@ -43,6 +43,7 @@ typedef struct thread_rec {
      * atomics so statistics can read it). */
     _Atomic size_t alloc_bytes;
     _Atomic size_t freed_bytes;
+    size_t claim_pending;           /* collector.c: claims not yet published */
 
     /* Signal handshake.  in_crit and stop_pending are touched by the owner
      * and by its own signal handler only, hence signal fences suffice. */
