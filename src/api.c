@@ -275,9 +275,10 @@ API void hgc_get_stats(hgc_stats *out)
     collector_get_stats(&cs);
     threads_counters(&out->allocated_bytes, &out->freed_bytes);
     out->threads = threads_count();
+    /* Under the world lock, not after it: no collection can stop this
+     * thread while it holds the heap lock (threads.h). */
+    pageheap_bytes(&out->heap_bytes, &out->mapped_bytes);
     threads_unlock();
-    out->heap_bytes = pageheap_in_use_bytes();
-    out->mapped_bytes = pageheap_mapped_bytes();
     out->live_bytes = cs.live_bytes;
     out->collections = cs.collections;
     out->pause_total_ns = cs.pause_total_ns;

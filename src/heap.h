@@ -223,8 +223,10 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls);
 /* Give back to the OS the pages of free spans that stayed free for at least
  * `age` collections. */
 void pageheap_scavenge(uint64_t cycle, uint64_t age);
-size_t pageheap_in_use_bytes(void);
-size_t pageheap_mapped_bytes(void);
+/* Bytes of spans in use, and those plus free pages not yet released, read
+ * together.  Takes the heap lock: a registered thread calls it only inside
+ * a critical section or holding the world lock (threads.h). */
+void pageheap_bytes(size_t *in_use, size_t *mapped);
 /* Call fn for every in-use span (world stopped or heap lock not needed by
  * the caller). */
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg);

@@ -329,20 +329,12 @@ void pageheap_scavenge(uint64_t cycle, uint64_t age)
     pthread_mutex_unlock(&heap_lock);
 }
 
-size_t pageheap_in_use_bytes(void)
+void pageheap_bytes(size_t *in_use, size_t *mapped)
 {
     pthread_mutex_lock(&heap_lock);
-    size_t n = in_use_bytes;
+    *in_use = in_use_bytes;
+    *mapped = in_use_bytes + free_unreleased_bytes;
     pthread_mutex_unlock(&heap_lock);
-    return n;
-}
-
-size_t pageheap_mapped_bytes(void)
-{
-    pthread_mutex_lock(&heap_lock);
-    size_t n = in_use_bytes + free_unreleased_bytes;
-    pthread_mutex_unlock(&heap_lock);
-    return n;
 }
 
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg)

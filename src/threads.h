@@ -20,6 +20,11 @@
  * never has a span in flight, and the collector may take any lock while the
  * world is stopped.  Rules: never take the collector lock, never block on
  * the collector and never start a collection inside a critical section.
+ * The one other way to hold an internal lock is to hold the world lock
+ * around it: no collection can stop the world meanwhile.  A registered
+ * thread that took, say, the heap lock outside both could be stopped
+ * holding it while another thread waits for it inside a critical section,
+ * where it can never acknowledge the stop (test_stats_race).
  */
 #ifndef HGC_THREADS_H
 #define HGC_THREADS_H
