@@ -31,6 +31,19 @@ static inline void bench_fatal(const char *fmt, ...)
 }
 
 /* Seconds on the monotonic clock. */
+/* Zero the 64 KiB of stack below the caller.  A conservative collector
+ * scans whole stack frames, and a slot that a new frame leaves unwritten
+ * still holds whatever an earlier, deeper call stored there; a benchmark
+ * calls this after dropping a big structure so that such a stale slot does
+ * not keep it alive (which would change the live set the workload is
+ * defined to have, for every back end alike). */
+static __attribute__((noinline, unused)) void bench_scrub_stack(void)
+{
+    unsigned long buf[64 * 1024 / sizeof(unsigned long)];
+    memset(buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory"); /* keep the stores */
+}
+
 static inline double bench_now(void)
 {
     struct timespec t;
