@@ -25,7 +25,7 @@
 #include "heap.h"
 #include "threads.h"
 
-extern uintptr_t hgc__link_key, hgc__tag_key;
+extern INTERNAL uintptr_t hgc__link_key, hgc__tag_key;
 
 static inline void *link_decode(void *w) { return (void *)((uintptr_t)w ^ hgc__link_key); }
 static inline void *link_encode(void *p) { return (void *)((uintptr_t)p ^ hgc__link_key); }

@@ -109,12 +109,15 @@ _Static_assert(NKINDS <= 4, "page info holds the kind in 2 bits");
 typedef struct arena {
     uintptr_t base;
     uint8_t *marks;                         /* ARENA_SIZE / GRANULE bytes */
+    /* marks - (base >> GRANULE_SHIFT): the mark byte of address p in this
+     * arena is at mark_bias + (p >> GRANULE_SHIFT), one add for the marker. */
+    uintptr_t mark_bias;
     _Atomic(span *) pages[PAGES_PER_ARENA];
     uint16_t pinfo[PAGES_PER_ARENA];
 } arena;
 
-extern _Atomic(arena *) *hgc__arena_table;
-extern _Atomic uintptr_t hgc__heap_lo, hgc__heap_hi;
+extern INTERNAL _Atomic(arena *) *hgc__arena_table;
+extern INTERNAL _Atomic uintptr_t hgc__heap_lo, hgc__heap_hi;
 
 /* Lock-free address -> span.  NULL outside the heap. */
 static inline span *pagemap_lookup(uintptr_t p)
@@ -193,12 +196,23 @@ static inline void span_list_splice(span *to, span *from)
 }
 
 /* Size classes (sizeclass.c). */
-extern uint32_t hgc__class_size[NCLASSES];
-extern uint8_t hgc__class_pages[NCLASSES];
-extern uint32_t hgc__class_nelems[NCLASSES];  /* slots in a span of the class */
-extern uint64_t hgc__class_magic[NCLASSES];   /* span.div_magic of the class */
-extern uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
-extern uint8_t hgc__class_tiny_index[1024 / 16 + 1];
+extern INTERNAL uint32_t hgc__class_size[NCLASSES];
+extern INTERNAL uint8_t hgc__class_pages[NCLASSES];
+/* What the marker needs to find an object from an address, in one cache
+ * line per two classes: slot index = (offset in span * magic) >> DIV_SHIFT,
+ * valid below nelems.  For power-of-two sizes up to a page, spans have no
+ * tail waste and an object starts at the address & align_mask (0 for the
+ * other classes). */
+typedef struct class_geom {
+    uint64_t magic;      /* span.div_magic of the class */
+    uint32_t size;
+    uint32_t nelems;     /* slots in a span of the class */
+    uintptr_t align_mask;
+    uintptr_t unused;
+} class_geom;
+extern INTERNAL class_geom hgc__class_geom[NCLASSES];
+extern INTERNAL uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
+extern INTERNAL uint8_t hgc__class_tiny_index[1024 / 16 + 1];
 void sizeclass_init(void);
 
 static inline unsigned size_to_class(size_t n)

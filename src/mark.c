@@ -220,7 +220,12 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
     const uintptr_t heap_lo = lo_bound, heap_len = hi_bound - lo_bound;
     _Atomic(arena *) *const table = hgc__arena_table;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
-    for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+    hi &= ~(sizeof(uintptr_t) - 1);
+    /* Last word first: the first field's target is pushed last and popped
+     * next, so a structure built depth-first, first field first (lists,
+     * trees), is marked in the order it lies in memory. */
+    for (uintptr_t p = hi; p > lo;) {
+        p -= sizeof(uintptr_t);
         uintptr_t w = *(const uintptr_t *)p;
         if (w - heap_lo >= heap_len)
             continue;
@@ -234,15 +239,20 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
             cursor_load(c, m);
             continue;
         }
-        unsigned cls = pi & PINFO_CLASS_MASK;
-        uintptr_t span_base =
-            (w & ~(PAGE_SIZE - 1)) - ((uintptr_t)(pi >> PINFO_PAGE_SHIFT) << PAGE_SHIFT);
-        uint32_t idx = (uint32_t)(((w - span_base) * hgc__class_magic[cls]) >> DIV_SHIFT);
-        if (idx >= hgc__class_nelems[cls])
-            continue; /* the span's tail waste */
-        size_t size = hgc__class_size[cls];
-        uintptr_t obj = span_base + (uintptr_t)idx * size;
-        if (!mark_byte_test_and_set(a->marks + ((obj - a->base) >> GRANULE_SHIFT)))
+        const class_geom *g = &hgc__class_geom[pi & PINFO_CLASS_MASK];
+        size_t size = g->size;
+        uintptr_t obj;
+        if (g->align_mask) {
+            obj = w & g->align_mask;
+        } else {
+            uintptr_t span_base =
+                (w & ~(PAGE_SIZE - 1)) - ((uintptr_t)(pi >> PINFO_PAGE_SHIFT) << PAGE_SHIFT);
+            uint32_t idx = (uint32_t)(((w - span_base) * g->magic) >> DIV_SHIFT);
+            if (idx >= g->nelems)
+                continue; /* the span's tail waste */
+            obj = span_base + (uintptr_t)idx * size;
+        }
+        if (!mark_byte_test_and_set((uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT))))
             continue;
         c->live += size;
         if (((pi >> PINFO_KIND_SHIFT) & 3) != KIND_SCANNED)

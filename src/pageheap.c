@@ -140,6 +140,7 @@ static bool grow(size_t npages)
         a->marks = os_reserve(ARENA_SIZE >> GRANULE_SHIFT, 4096);
         if (!a->marks)
             hgc__fatal("out of memory for mark tables");
+        a->mark_bias = (uintptr_t)a->marks - (a->base >> GRANULE_SHIFT);
         all_arenas[narenas++] = a;
         atomic_store_explicit(&hgc__arena_table[a->base >> ARENA_SHIFT], a, memory_order_release);
     }
@@ -275,8 +276,8 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
     s->kind = (uint8_t)kind;
     s->sizeclass = (uint8_t)cls;
     s->elem_size = hgc__class_size[cls];
-    s->nelems = hgc__class_nelems[cls];
-    s->div_magic = hgc__class_magic[cls];
+    s->nelems = hgc__class_geom[cls].nelems;
+    s->div_magic = hgc__class_geom[cls].magic;
     set_pinfo(s, (uint16_t)(kind << PINFO_KIND_SHIFT | cls), true);
 }
 

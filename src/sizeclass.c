@@ -9,8 +9,7 @@
 
 uint32_t hgc__class_size[NCLASSES];
 uint8_t hgc__class_pages[NCLASSES];
-uint32_t hgc__class_nelems[NCLASSES];
-uint64_t hgc__class_magic[NCLASSES];
+class_geom hgc__class_geom[NCLASSES];
 uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
 uint8_t hgc__class_tiny_index[1024 / 16 + 1];
 
@@ -30,8 +29,14 @@ void sizeclass_init(void)
         while (((pages * PAGE_SIZE) % size) * 8 > pages * PAGE_SIZE || pages * PAGE_SIZE < size)
             pages++;
         hgc__class_pages[c] = (uint8_t)pages;
-        hgc__class_nelems[c] = (uint32_t)(pages * PAGE_SIZE / size);
-        hgc__class_magic[c] = (((uint64_t)1 << DIV_SHIFT) + size - 1) / size;
+        class_geom *g = &hgc__class_geom[c];
+        g->size = size;
+        g->nelems = (uint32_t)(pages * PAGE_SIZE / size);
+        g->magic = (((uint64_t)1 << DIV_SHIFT) + size - 1) / size;
+        /* Spans are page-aligned, so a power-of-two size up to a page
+         * tiles them exactly. */
+        bool pow2 = (size & (size - 1)) == 0 && size <= PAGE_SIZE;
+        g->align_mask = pow2 ? ~(uintptr_t)(size - 1) : 0;
     }
     unsigned cls = 1;
     for (size_t i = 0; i <= 1024 / 16; i++) {

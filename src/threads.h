@@ -71,7 +71,7 @@ typedef struct thread_rec {
 } thread_rec;
 
 /* The calling thread's record, or NULL if it is not registered. */
-extern __thread thread_rec *hgc__self;
+extern INTERNAL __thread thread_rec *hgc__self;
 
 void stw_stop_self(thread_rec *t); /* stw.c */
 

@@ -10,6 +10,10 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define NOINLINE __attribute__((noinline))
 #define UNUSED __attribute__((unused))
+/* On extern declarations of internal variables: -fvisibility=hidden covers
+ * definitions only, and without this every use from another file of the
+ * shared library would load the address from the GOT first. */
+#define INTERNAL __attribute__((visibility("hidden")))
 
 /* Conservative scanning reads whole stacks and objects word by word,
  * including bytes the sanitizers consider out of bounds (stack redzones,
