@@ -41,7 +41,8 @@ bool collector_should_collect(void)
 /* Claims are published to the shared counter in batches, so that threads
  * claiming spans do not bounce its cache line: at most NOTE_BATCH bytes,
  * or 1/16 of the trigger, wait per thread (a collection may start that
- * much late; bytes still waiting at a collection count toward the next). */
+ * much late; bytes still waiting at a collection count toward the next,
+ * and those of a thread that exits are dropped: pacing is an estimate). */
 #define NOTE_BATCH ((size_t)256 << 10)
 
 void collector_note_alloc(thread_rec *t, size_t bytes)

@@ -333,7 +333,8 @@ static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
         if (count == 0)
             break;
         if (unlikely(budget-- == 0)) {
-            /* Oldest in flight deepest, so the order of work is kept. */
+            /* Newest first, so the oldest in flight -- taken from the top
+             * first -- is on top again: the stack is as it was. */
             cursor_store(m, &c);
             for (unsigned i = count; i-- > 0;) {
                 unsigned slot = (head + i) % PREFETCH_DEPTH;
