@@ -27,6 +27,11 @@
  *   HGC_MIN_HEAP=BYTES  no automatic collection below this heap (default 4M;
  *                       suffixes K, M, G accepted)
  *   HGC_SIG_SUSPEND=N   signal number used to stop threads (default SIGPWR)
+ *   HGC_VERIFY=1        check the marks of every collection (hgc_verify());
+ *                       about doubles the pause.  2: self-test, which first
+ *                       drops the mark of every object whose first word is
+ *                       0x6867632d76657269, so the check must fail
+ *   HGC_GC_STRESS=N     collect at every Nth allocation of each thread
  *   HGC_STATS=1         print a statistics summary to stderr at exit
  *   HGC_MARKERS=N       threads that mark (1..16; default one per CPU)
  */
@@ -85,6 +90,14 @@ HGC_API void *hgc_base(const void *p);
 
 /* Run a full collection now (does nothing while collection is disabled). */
 HGC_API void hgc_collect(void);
+
+/* Run a full collection now and check its marks with an independent
+ * re-trace from the roots, as HGC_VERIFY=1 does for every collection.  A
+ * reachable object left unmarked -- a collector bug that would free a live
+ * object -- prints one line naming the object, the word that refers to it
+ * and the root its path starts from, then aborts.  Does nothing while
+ * collection is disabled. */
+HGC_API void hgc_verify(void);
 
 /* Disable / re-enable collection.  Calls nest: collection runs again after as
  * many hgc_enable() as hgc_disable() calls.  While disabled the heap grows. */

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: a Release build, then the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
-# (clang).  Each pass must report zero failures and zero sanitizer reports.
+# The whole test suite: a Release build, run three times -- as is, with
+# HGC_VERIFY=1 (every collection's marks checked by an independent
+# re-trace) and with HGC_GC_STRESS=1000 (a collection at every 1000th
+# allocation of each thread, fast path included; tests scale their sizes
+# down as under TSan, since the work is quadratic in the live set) -- then
+# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer and
+# under ThreadSanitizer (clang).  Each pass must report zero failures and
+# zero sanitizer reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -16,6 +21,11 @@ run_pass() { # name, build dir, extra cmake args...
 }
 
 run_pass release build-test -DCMAKE_BUILD_TYPE=Release
+echo "== release, HGC_VERIFY=1"
+HGC_VERIFY=1 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 300
+echo "== release, HGC_GC_STRESS=1000"
+HGC_TEST_SLOW=stress HGC_GC_STRESS=1000 \
+  ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 300
 # Sanitizer reports abort the test that caused them, so a green pass means
 # zero reports.  detect_stack_use_after_return would move locals off the
 # real stack where the conservative scan cannot see them: keep it off.

@@ -145,12 +145,19 @@ static span *central_acquire(unsigned kind, unsigned cls)
 
 void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
 {
+    if (unlikely(hgc__gc_stress))
+        collector_stress_tick(t);
     if (collector_should_collect())
         collector_collect(GC_REASON_ALLOC);
 
     crit_enter(t);
     void *list = t->tc.free[kind][cls];
     span *s = t->tc.cur[kind][cls];
+    if (unlikely(hgc__gc_stress) && !list && s) {
+        /* Stress mode keeps the cache's list in the span, see below. */
+        list = s->free;
+        s->free = NULL;
+    }
     if (!list && s) {
         /* Frees from other threads refill the current span first. */
         list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
@@ -187,6 +194,12 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     t->tc.free[kind][cls] = link_decode(p[0]);
     p[0] = NULL;
     p[1] = NULL;
+    if (unlikely(hgc__gc_stress)) {
+        /* Out of the fast path's reach, so every allocation comes here and
+         * is counted.  A cached span's s->free is otherwise unused. */
+        t->tc.cur[kind][cls]->free = t->tc.free[kind][cls];
+        t->tc.free[kind][cls] = NULL;
+    }
     atomic_store_explicit(&t->alloc_bytes,
                           atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
                               hgc__class_size[cls],
@@ -200,6 +213,8 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     size_t npages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
     if (n > ((size_t)1 << ADDRESS_BITS))
         return NULL;
+    if (unlikely(hgc__gc_stress))
+        collector_stress_tick(t);
     if (collector_should_collect())
         collector_collect(GC_REASON_ALLOC);
 
@@ -274,7 +289,7 @@ void alloc_free_small(thread_rec *t, span *s, void *p)
     if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc) {
         /* Owner: straight back onto the thread's own list, no atomics.  The
          * collector never edits a cache, so no critical section either. */
-        void **head = &t->tc.free[s->kind][s->sizeclass];
+        void **head = unlikely(hgc__gc_stress) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
         slot_make_free(p, size, *head, true);
         *head = p;
         return;
@@ -324,6 +339,8 @@ void alloc_release_cache(thread_rec *t)
             if (!s)
                 continue;
             void *list = t->tc.free[k][c];
+            if (!list) /* stress mode keeps the list here (never both) */
+                list = s->free;
             uint32_t n = 0;
             for (void *x = list; x; x = link_decode(*(void **)x))
                 n++;

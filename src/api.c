@@ -15,6 +15,7 @@
 #include "roots.h"
 #include "stw.h"
 #include "util.h"
+#include "verify.h"
 
 #define API HGC_API
 
@@ -32,6 +33,11 @@ static void print_stats(void)
             (unsigned long long)s.collections, s.pause_total_ns / 1e6, s.pause_max_ns / 1e6,
             s.heap_bytes, s.mapped_bytes, s.live_bytes, s.allocated_bytes, s.freed_bytes,
             s.threads);
+    uint64_t cycles, objects;
+    verify_totals(&cycles, &objects);
+    if (cycles)
+        fprintf(stderr, "hgc: stats: verified %llu collections, %llu objects traced, none unmarked\n",
+                (unsigned long long)cycles, (unsigned long long)objects);
 }
 
 static void init_all(void)
@@ -200,6 +206,12 @@ API void hgc_collect(void)
 {
     hgc_init();
     collector_collect(GC_REASON_EXPLICIT);
+}
+
+API void hgc_verify(void)
+{
+    hgc_init();
+    collector_collect(GC_REASON_VERIFY);
 }
 
 API void hgc_disable(void)

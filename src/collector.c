@@ -8,6 +8,7 @@
 #include "roots.h"
 #include "stw.h"
 #include "util.h"
+#include "verify.h"
 
 /* Pacing state read by running mutators: relaxed atomics, changed only
  * under the world lock. */
@@ -15,6 +16,8 @@ static _Atomic size_t alloc_since; /* bytes claimed since the last cycle */
 static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
 static _Atomic int disabled;       /* hgc_disable() depth */
 static long long gogc;             /* percent, -1 = automatic collection off */
+static long long verify_mode;      /* HGC_VERIFY */
+uint64_t hgc__gc_stress;
 static size_t min_heap;
 
 /* Statistics, written under the world lock. */
@@ -23,6 +26,8 @@ static collector_stats stats;
 void collector_init(void)
 {
     gogc = option_get(OPT_GOGC);
+    verify_mode = option_get(OPT_VERIFY);
+    hgc__gc_stress = (uint64_t)option_get(OPT_GC_STRESS);
     min_heap = (size_t)option_get(OPT_MIN_HEAP);
     atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
     long long markers = option_get(OPT_MARKERS);
@@ -56,6 +61,16 @@ void collector_note_alloc(thread_rec *t, size_t bytes)
     t->claim_pending = pending;
 }
 
+void collector_stress_tick(thread_rec *t)
+{
+    if (t->stress_left > 1) {
+        t->stress_left--;
+        return;
+    }
+    t->stress_left = hgc__gc_stress;
+    collector_collect(GC_REASON_EXPLICIT);
+}
+
 void collector_disable(void) { atomic_fetch_add(&disabled, 1); }
 
 void collector_enable(void)
@@ -79,9 +94,17 @@ static size_t next_trigger(size_t live)
     return budget > min_heap ? budget : min_heap;
 }
 
-void collector_collect(enum gc_reason why)
+/* Never inlined: its frame is where the collecting thread's own stack scan
+ * starts.  The callee-saved registers are spilled into that frame, and
+ * everything the collection itself calls lies below collect_sp, unscanned:
+ * the marker and the verifier see exactly the same words, and neither sees
+ * the stale heap addresses that sweeping and marking leave down there. */
+NOINLINE void collector_collect(enum gc_reason why)
 {
+    uintptr_t regs[OS_NREGS];
+    os_spill_registers(regs);
     thread_rec *self = threads_register();
+    self->collect_sp = os_stack_pointer();
     threads_lock();
     if (atomic_load(&disabled) || (why == GC_REASON_ALLOC && !collector_should_collect())) {
         /* Disabled, or another thread collected while we waited. */
@@ -97,6 +120,11 @@ void collector_collect(enum gc_reason why)
 
     mark_begin();
     roots_mark_all(self);
+    if (verify_mode || why == GC_REASON_VERIFY) {
+        if (verify_mode == 2)
+            verify_selftest_unmark();
+        verify_marks(self); /* before anything reads or clears the marks */
+    }
     size_t live = mark_live_bytes();
     alloc_sweep_large();
     alloc_prepare_sweep();
@@ -115,6 +143,8 @@ void collector_collect(enum gc_reason why)
 
     pageheap_scavenge(stats.collections, 2);
     threads_unlock();
+    /* Keep the spill alive until the scans are done. */
+    __asm__ volatile("" : : "r"(regs) : "memory");
 }
 
 void collector_get_stats(collector_stats *out)

@@ -7,6 +7,7 @@
  *      a stopped thread might hold it);
  *   3. stop the world (stw.c);
  *   4. mark from the roots, draining the mark stack (mark.c, roots.c);
+ *      with HGC_VERIFY or hgc_verify(), check the marks (verify.c);
  *   5. free unmarked large objects; move every central span to the
  *      unswept lists; clear the marks of spans held by thread caches;
  *   6. publish the new cycle number, live bytes and trigger, then restart
@@ -25,13 +26,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT };
+#include "util.h"
+
+struct thread_rec;
+
+enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT, GC_REASON_VERIFY };
 
 void collector_init(void);
 bool collector_should_collect(void);
+/* HGC_GC_STRESS=N, else 0.  In stress mode every allocation takes the slow
+ * path (alloc.c keeps thread caches' lists out of the fast path's reach),
+ * and each thread collects at every Nth of its allocations. */
+extern INTERNAL uint64_t hgc__gc_stress;
+void collector_stress_tick(struct thread_rec *t);
 void collector_collect(enum gc_reason why);
 /* Account bytes handed to thread t's cache or a large object. */
-struct thread_rec;
 void collector_note_alloc(struct thread_rec *t, size_t bytes);
 void collector_disable(void);
 void collector_enable(void);

@@ -32,6 +32,10 @@ static option options[OPT_COUNT] = {
                               "a number of entries, at least 16", 0},
     [OPT_MARKERS] = {"HGC_MARKERS", OK_INT, 0, 0, 16,
                      "a number of marking threads from 1 to 16, or 0 for one per CPU", 0},
+    [OPT_VERIFY] = {"HGC_VERIFY", OK_INT, 0, 0, 2,
+                    "0, 1 (verify the marks of every collection) or 2 (verifier self-test)", 0},
+    [OPT_GC_STRESS] = {"HGC_GC_STRESS", OK_INT, 0, 0, 1000000000,
+                       "0 (off) or N from 1 to 1000000000: collect every Nth allocation", 0},
 };
 
 static bool parse_int(const char *s, long long *out)

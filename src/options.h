@@ -13,6 +13,8 @@ enum option_id {
     OPT_STATS,            /* 0/1 */
     OPT_MARK_STACK_LIMIT, /* entries; 0 = unlimited */
     OPT_MARKERS,          /* marking threads; 0 = one per CPU */
+    OPT_VERIFY,           /* 0 off, 1 verify every collection, 2 self-test */
+    OPT_GC_STRESS,        /* collect every Nth allocation of a thread; 0 off */
     OPT_COUNT
 };
 

@@ -1,4 +1,5 @@
 /* roots.c -- the root set: user ranges, data segments, thread stacks. */
+#include <stdio.h>
 #include <string.h>
 
 #include "mark.h"
@@ -63,22 +64,21 @@ void roots_snapshot_segments(void)
     os_each_data_segment(add_segment, NULL);
 }
 
-/* The collecting thread's own stack: spill the callee-saved registers into
- * this frame, then scan from the real stack pointer, below the spill. */
-static NOINLINE NO_SANITIZE_SCAN void mark_own_stack(thread_rec *self)
+static void each_range(const root_desc *d, void (*fn)(const root_desc *d, void *arg),
+                       void *arg)
 {
-    uintptr_t regs[OS_NREGS];
-    os_spill_registers(regs);
-    uintptr_t sp = os_stack_pointer();
-    mark_range(sp, self->stack_hi);
-    mark_range((uintptr_t)regs, (uintptr_t)(regs + OS_NREGS));
+    if (d->lo < d->hi)
+        fn(d, arg);
 }
 
-static void mark_thread(thread_rec *t)
+static void each_thread(thread_rec *t, void (*fn)(const root_desc *d, void *arg), void *arg)
 {
     uintptr_t sp = t->stopped_in_block ? t->block_sp : t->stop_sp;
-    if (t->stopped_in_block)
-        mark_range((uintptr_t)t->block_regs, (uintptr_t)(t->block_regs + OS_NREGS));
+    if (t->stopped_in_block) {
+        root_desc r = {.kind = ROOT_REGISTERS, .tid = t->tid, .lo = (uintptr_t)t->block_regs,
+                       .hi = (uintptr_t)(t->block_regs + OS_NREGS)};
+        each_range(&r, fn, arg);
+    }
     if (sp < t->stack_lo || sp > t->stack_hi) {
         /* Stopped on an alternate signal stack: its registers are there, its
          * frames are not; scanning the whole stack is the safe fallback only
@@ -86,22 +86,53 @@ static void mark_thread(thread_rec *t)
         hgc__fatal("thread %lu stopped outside its stack (sp %p, stack %p..%p)", t->tid,
                    (void *)sp, (void *)t->stack_lo, (void *)t->stack_hi);
     }
-    mark_range(sp, t->stack_hi);
+    root_desc d = {.kind = ROOT_STACK, .tid = t->tid, .lo = sp, .hi = t->stack_hi,
+                   .moving = t->stopped_in_block};
+    each_range(&d, fn, arg);
+}
+
+void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg)
+{
+    for (size_t i = 0; i < segments.n; i++) {
+        root_desc d = {.kind = ROOT_SEGMENT, .lo = segments.v[i].lo, .hi = segments.v[i].hi};
+        each_range(&d, fn, arg);
+    }
+    for (size_t i = 0; i < user_roots.n; i++) {
+        root_desc d = {.kind = ROOT_USER, .lo = user_roots.v[i].lo, .hi = user_roots.v[i].hi};
+        each_range(&d, fn, arg);
+    }
+    for (thread_rec *t = threads_first(); t; t = t->next) {
+        if (t != self) {
+            each_thread(t, fn, arg);
+            continue;
+        }
+        /* From collector_collect's frame, which holds its register spill. */
+        root_desc d = {.kind = ROOT_STACK, .tid = t->tid, .lo = t->collect_sp, .hi = t->stack_hi};
+        each_range(&d, fn, arg);
+    }
+}
+
+void roots_describe(const root_desc *d, char *buf, size_t size)
+{
+    static const char *const what[] = {"data segment", "user root range", "stack of thread",
+                                       "registers of thread"};
+    if (d->kind == ROOT_STACK || d->kind == ROOT_REGISTERS)
+        snprintf(buf, size, "%s %#lx [%p, %p)", what[d->kind], d->tid, (void *)d->lo,
+                 (void *)d->hi);
+    else
+        snprintf(buf, size, "%s [%p, %p)", what[d->kind], (void *)d->lo, (void *)d->hi);
+}
+
+static void mark_root(const root_desc *d, void *arg)
+{
+    (void)arg;
+    mark_range(d->lo, d->hi);
 }
 
 /* Every root is scanned first and the objects they reach are drained in
  * one go, so that all markers start together on the whole root set. */
 void roots_mark_all(thread_rec *self)
 {
-    for (size_t i = 0; i < segments.n; i++)
-        mark_range(segments.v[i].lo, segments.v[i].hi);
-    for (size_t i = 0; i < user_roots.n; i++)
-        mark_range(user_roots.v[i].lo, user_roots.v[i].hi);
-    for (thread_rec *t = threads_first(); t; t = t->next) {
-        if (t == self)
-            mark_own_stack(self);
-        else
-            mark_thread(t);
-    }
+    roots_each(self, mark_root, NULL);
     mark_drain();
 }

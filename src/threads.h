@@ -49,12 +49,14 @@ typedef struct thread_rec {
     _Atomic size_t alloc_bytes;
     _Atomic size_t freed_bytes;
     size_t claim_pending;           /* collector.c: claims not yet published */
+    uint64_t stress_left;           /* HGC_GC_STRESS: allocations until the next collection */
 
     /* Signal handshake.  in_crit and stop_pending are touched by the owner
      * and by its own signal handler only, hence signal fences suffice. */
     volatile int in_crit;
     volatile int stop_pending;
     uintptr_t stop_sp;              /* stack pointer while stopped */
+    uintptr_t collect_sp;           /* while this thread collects: see collector.c */
 
     /* Blocking regions: `blocking` is read by the collector (seq_cst
      * Dekker-style with the collector's `stopping` flag, see stw.c). */

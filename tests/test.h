@@ -81,18 +81,28 @@
 /* ------------------------------------------------------------------ */
 /* Sanitizer-aware scaling                                              */
 
-/* 0: normal build, 1: ASan/UBSan, 2: TSan (or any other slow mode). */
+/* 0: normal build, 1: ASan/UBSan, 2: TSan or the GC stress pass
+ * (HGC_TEST_SLOW=stress with HGC_GC_STRESS set: a collection every few
+ * allocations makes work quadratic in the live set) or any other slow
+ * mode. */
 static TEST_UNUSED int test_slow_kind(void)
 {
     const char *s = getenv("HGC_TEST_SLOW");
     if (!s || !*s || strcmp(s, "0") == 0)
         return 0;
-    if (strcmp(s, "tsan") == 0 || strcmp(s, "thread") == 0)
+    if (strcmp(s, "tsan") == 0 || strcmp(s, "thread") == 0 || strcmp(s, "stress") == 0)
         return 2;
     return 1;
 }
 
 static TEST_UNUSED int test_slow(void) { return test_slow_kind() != 0; }
+
+/* Built with ThreadSanitizer (whose runtime adds a thread of its own). */
+static TEST_UNUSED int test_tsan(void)
+{
+    const char *s = getenv("HGC_TEST_SLOW");
+    return s && (strcmp(s, "tsan") == 0 || strcmp(s, "thread") == 0);
+}
 
 static TEST_UNUSED size_t test_scale(size_t n, size_t asan_div, size_t tsan_div)
 {

@@ -160,7 +160,7 @@ static int scenario(int markers)
         if (i == 0) {
             /* ThreadSanitizer starts a background thread of its own when
              * the first thread is created. */
-            int extra = test_slow_kind() == 2 && markers > 1 ? 1 : 0;
+            int extra = test_tsan() && markers > 1 ? 1 : 0;
             int helpers = count_threads() - threads_before - extra;
             CHECKF(helpers == markers - 1, "markers %d: %d helper threads, expected %d",
                    markers, helpers, markers - 1);

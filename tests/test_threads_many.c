@@ -128,9 +128,9 @@ static void start(pthread_t *t, void *(*fn)(void *), void *arg)
 
 int main(void)
 {
-    int tsan = test_slow_kind() == 2;
-    int nlive = tsan ? 100 : 500;
-    int ntotal = tsan ? 1000 : 10000;
+    int slow = test_slow_kind() == 2;
+    int nlive = slow ? 100 : 500;
+    int ntotal = slow ? 1000 : 10000;
     pthread_t *th;
     hgc_stats s;
     int i, b;
