@@ -1,5 +1,5 @@
 # Convenience entry points; the build itself is CMake.
-.PHONY: all bench test clean
+.PHONY: all bench test soak clean
 
 all:
 	scripts/deps.sh
@@ -11,6 +11,9 @@ bench:
 
 test:
 	scripts/test.sh
+
+soak:
+	scripts/soak.sh
 
 clean:
 	rm -rf build build-test build-asan build-tsan
