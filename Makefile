@@ -16,4 +16,4 @@ soak:
 	scripts/soak.sh
 
 clean:
-	rm -rf build build-test build-asan build-tsan
+	rm -rf build build-test build-debug build-asan build-tsan

@@ -4,8 +4,9 @@
 # re-trace) and with HGC_GC_STRESS=1000 (a collection at every 1000th
 # allocation of each thread, fast path included; tests scale their sizes
 # down as under TSan, since the work is quadratic in the live set) -- then
-# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer and
-# under ThreadSanitizer (clang).  Each pass must report zero failures and
+# the same suite on a Debug build (free slots poisoned and checked), under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
+# (clang).  Each pass must report zero failures and
 # zero sanitizer reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ HGC_VERIFY=1 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout
 echo "== release, HGC_GC_STRESS=1000"
 HGC_TEST_SLOW=stress HGC_GC_STRESS=1000 \
   ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 300
+run_pass debug build-debug -DCMAKE_BUILD_TYPE=Debug
 # Sanitizer reports abort the test that caused them, so a green pass means
 # zero reports.  detect_stack_use_after_return would move locals off the
 # real stack where the conservative scan cannot see them: keep it off.

@@ -32,6 +32,15 @@ static _Atomic size_t unswept_total;
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static span large_spans; /* every live large object */
 
+#ifdef HGC_DEBUG
+NOINLINE void alloc_poison_violated(const void *p, size_t size, size_t at)
+{
+    hgc__fatal("object %p (%zu bytes) was written after it was freed: byte %zu is %#x, not "
+               "the poison %#x (debug build)",
+               p, size, at, ((const unsigned char *)p)[at], POISON);
+}
+#endif
+
 void alloc_init(void)
 {
     hgc__link_key = (uintptr_t)os_random_u64();
@@ -192,8 +201,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     }
     void **p = list;
     t->tc.free[kind][cls] = link_decode(p[0]);
-    p[0] = NULL;
-    p[1] = NULL;
+    slot_hand_out(p, hgc__class_size[cls]);
     if (unlikely(hgc__gc_stress)) {
         /* Out of the fast path's reach, so every allocation comes here and
          * is counted.  A cached span's s->free is otherwise unused. */

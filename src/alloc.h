@@ -7,7 +7,9 @@
  *             slot never sees a heap pointer)
  *     word 1: slot address XOR tag_key      (marks it free: hgc_free checks
  *             it to report double frees)
- *     rest:   zero
+ *     rest:   zero; in debug builds (HGC_DEBUG) every byte POISON instead,
+ *             checked and zeroed when the slot is handed out, so that a
+ *             write after free is reported at the next reuse
  * so handing a slot out costs clearing two words.  Objects are at least 16
  * bytes, so both words exist.
  *
@@ -31,15 +33,45 @@ static inline void *link_decode(void *w) { return (void *)((uintptr_t)w ^ hgc__l
 static inline void *link_encode(void *p) { return (void *)((uintptr_t)p ^ hgc__link_key); }
 static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag_key; }
 
+#define POISON 0xdb /* words of it are never heap addresses */
+
 /* Turn the slot at p (size bytes) into a free slot whose successor is
  * next.  zero: the slot may hold old data. */
 static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
 {
     uintptr_t *w = p;
+#ifdef HGC_DEBUG
+    (void)zero;
+    if (size > 2 * sizeof(uintptr_t))
+        __builtin_memset(w + 2, POISON, size - 2 * sizeof(uintptr_t));
+#else
     if (zero && size > 2 * sizeof(uintptr_t))
         __builtin_memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
+#endif
     w[0] = (uintptr_t)link_encode(next);
     w[1] = free_tag(p);
+}
+
+#ifdef HGC_DEBUG
+void alloc_poison_violated(const void *p, size_t size, size_t at); /* fatal */
+#endif
+
+/* The free slot p of size bytes, just taken off a list, as a zeroed
+ * object. */
+static inline void *slot_hand_out(void **p, size_t size)
+{
+#ifdef HGC_DEBUG
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 2 * sizeof(uintptr_t); i < size; i++)
+        if (b[i] != POISON)
+            alloc_poison_violated(p, size, i);
+    __builtin_memset(p, 0, size);
+#else
+    (void)size;
+    p[0] = NULL;
+    p[1] = NULL;
+#endif
+    return p;
 }
 
 void alloc_init(void);

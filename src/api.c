@@ -99,13 +99,12 @@ static inline void *alloc_fast(size_t n, unsigned kind)
             /* The next pop loads next's first word: start that miss now, so
              * it overlaps with the caller's work instead of the next call. */
             __builtin_prefetch(next, 1);
-            p[0] = NULL;
-            p[1] = NULL;
+            size_t size = hgc__class_size[c];
             atomic_store_explicit(&t->alloc_bytes,
                                   atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
-                                      hgc__class_size[c],
+                                      size,
                                   memory_order_relaxed);
-            return p;
+            return slot_hand_out(p, size);
         }
     }
     return alloc_general(n, kind);

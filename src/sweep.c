@@ -87,9 +87,15 @@ void sweep_init_fresh(span *s)
     size_t size = s->elem_size;
     /* Slots of up to 4 words are zeroed by the linking pass itself, one
      * pass over the span; bigger ones get one memset of the whole span. */
+#ifdef HGC_DEBUG
+    /* Free slots carry poison, fresh ones included (alloc.h). */
+    memset((void *)s->base, POISON, (size_t)s->nelems * size);
+    bool zero_inline = false;
+#else
     bool zero_inline = s->needzero && size <= 4 * sizeof(uintptr_t);
     if (s->needzero && !zero_inline)
         memset((void *)s->base, 0, (size_t)s->nelems * size);
+#endif
     s->needzero = false;
     /* The keys go in locals: the slot stores could alias the globals and
      * force a reload per slot. */
