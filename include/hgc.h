@@ -14,9 +14,10 @@
  * cleaned up by hgc.  Threads are stopped for a collection by a signal
  * (SIGPWR unless HGC_SIG_SUSPEND names another).
  *
- * Errors: hgc_free() of a pointer hgc did not hand out, of an interior
- * pointer, or of an already freed object prints one line naming the address
- * to stderr and aborts.  Out of memory calls the handler set with
+ * Errors: hgc_free() or hgc_realloc() of a pointer hgc did not hand out,
+ * of an interior pointer, or of an already freed object prints one line
+ * naming the address to stderr and aborts (docs/ERRORS.md lists every
+ * case).  Out of memory calls the handler set with
  * hgc_set_oom_handler(), or returns NULL.
  *
  * Environment (read once, at initialization; a bad value prints a warning
@@ -72,7 +73,8 @@ HGC_API HGC_MALLOC_ATTR void *hgc_malloc_atomic(size_t n);
 /* Resize p to n bytes, keeping min(old, n) bytes of content and p's kind
  * (scanned or atomic).  Bytes past the old size are zero.  p == NULL acts as
  * hgc_malloc(n); n == 0 frees p and returns NULL.  On failure returns NULL
- * and leaves p untouched.  p must be an object start, as for hgc_free(). */
+ * and leaves p untouched.  p must be an object start, as for hgc_free();
+ * a wrong p is the same fatal error, reported as hgc_realloc(P). */
 HGC_API void *hgc_realloc(void *p, size_t n);
 
 /* Free an object the program knows to be dead.  p == NULL is a no-op.  A

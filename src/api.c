@@ -113,22 +113,25 @@ static inline void *alloc_fast(size_t n, unsigned kind)
 API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
 API void *hgc_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
 
-/* The span of an object start, or a fatal error naming what p is instead. */
-static span *object_span_or_die(void *p)
+/* The span of an object start, or a fatal error naming what p is instead
+ * and the public function (hgc_free or hgc_realloc) that was handed it. */
+static span *object_span_or_die(void *p, bool in_realloc)
 {
     span *s = pagemap_lookup((uintptr_t)p);
     uint8_t state = s ? atomic_load_explicit(&s->state, memory_order_acquire) : SPAN_FREE;
+    const char *fn = in_realloc ? "hgc_realloc" : "hgc_free";
+    const char *freed = in_realloc ? "object already freed" : "double free";
     if (!s)
-        hgc__fatal("hgc_free(%p): not a pointer allocated by hgc", p);
+        hgc__fatal("%s(%p): not a pointer allocated by hgc", fn, p);
     if (state == SPAN_FREE)
-        hgc__fatal("hgc_free(%p): double free", p); /* in the heap, on free pages */
+        hgc__fatal("%s(%p): %s", fn, p, freed); /* in the heap, on free pages */
     uintptr_t start = state == SPAN_LARGE ? s->base : span_object_start(s, (uintptr_t)p, NULL);
     if (start == 0)
-        hgc__fatal("hgc_free(%p): not a pointer allocated by hgc", p);
+        hgc__fatal("%s(%p): not a pointer allocated by hgc", fn, p);
     if (start != (uintptr_t)p)
-        hgc__fatal("hgc_free(%p): interior pointer, object starts at %p", p, (void *)start);
+        hgc__fatal("%s(%p): interior pointer, object starts at %p", fn, p, (void *)start);
     if (state == SPAN_SMALL && ((uintptr_t *)p)[1] == free_tag(p))
-        hgc__fatal("hgc_free(%p): double free", p);
+        hgc__fatal("%s(%p): %s", fn, p, freed);
     return s;
 }
 
@@ -141,7 +144,7 @@ API void hgc_free(void *p)
         hgc_init();
         t = hgc__self;
     }
-    span *s = object_span_or_die(p);
+    span *s = object_span_or_die(p, false);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
         alloc_free_large(t, s, p);
     else
@@ -187,7 +190,7 @@ API void *hgc_realloc(void *p, size_t n)
         hgc_free(p);
         return NULL;
     }
-    span *s = object_span_or_die(p);
+    span *s = object_span_or_die(p, true);
     size_t old = s->elem_size;
     unsigned kind = s->kind;
     /* Keep the object when it fits and would not waste more than half. */

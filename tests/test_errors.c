@@ -7,6 +7,14 @@
  *   free_interior_small/_large   "hgc: hgc_free(P): interior pointer, object starts at B"
  *   double_free_small/_large     "hgc: hgc_free(P): double free"
  *   add_roots_lo_hi              "hgc: hgc_add_roots(LO, HI): lo > hi"
+ *   remove_roots_lo_hi           "hgc: hgc_remove_roots(LO, HI): lo > hi"
+ *   realloc_stack                "hgc: hgc_realloc(P): not a pointer allocated by hgc"
+ *   realloc_interior             "hgc: hgc_realloc(P): interior pointer, object starts at B"
+ *   realloc_freed                "hgc: hgc_realloc(P): object already freed"
+ *   unregister_in_block          "hgc: hgc_thread_unregister() inside a blocking region"
+ * Harmless misuse (child "noops", exit 0, nothing on stderr): unregistering
+ * a thread that never registered, leaving a blocking region never entered,
+ * removing roots never added, hgc_free(NULL).
  * The child prints the addresses it uses on a "TEST-ADDR" line first.
  *
  * Environment (children with the variable set; bad values warn with a line
@@ -83,6 +91,81 @@ static int case_add_roots(void)
     fprintf(stderr, "TEST-ADDR %p %p\n", lo, hi);
     hgc_add_roots(lo, hi);
     fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_remove_roots(void)
+{
+    void *lo = roots_buf + 128, *hi = roots_buf;
+    hgc_init();
+    fprintf(stderr, "TEST-ADDR %p %p\n", lo, hi);
+    hgc_remove_roots(lo, hi);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_realloc_stack(void)
+{
+    volatile long x = 0;
+    hgc_init();
+    fprintf(stderr, "TEST-ADDR %p\n", (void *)&x);
+    (void)hgc_realloc((void *)&x, 100);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_realloc_interior(void)
+{
+    char *p = (char *)hgc_malloc(256);
+    CHECK(p != NULL);
+    fprintf(stderr, "TEST-ADDR %p %p\n", (void *)(p + 32), (void *)p);
+    (void)hgc_realloc(p + 32, 1000);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_realloc_freed(void)
+{
+    void *p = hgc_malloc(256);
+    CHECK(p != NULL);
+    hgc_free(p);
+    fprintf(stderr, "TEST-ADDR %p\n", p);
+    (void)hgc_realloc(p, 1000);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_unregister_in_block(void)
+{
+    hgc_init();
+    hgc_blocking_enter();
+    fprintf(stderr, "TEST-ADDR 0\n");
+    hgc_thread_unregister();
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static void *never_registered(void *arg)
+{
+    (void)arg;
+    hgc_thread_unregister(); /* never registered: nothing to do */
+    hgc_blocking_leave();    /* never entered */
+    hgc_free(NULL);
+    return NULL;
+}
+
+static int case_noops(void)
+{
+    pthread_t t;
+    hgc_init();
+    CHECK(pthread_create(&t, NULL, never_registered, NULL) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    hgc_blocking_leave();
+    hgc_remove_roots(roots_buf, roots_buf + 64); /* never added */
+    hgc_thread_unregister();
+    hgc_thread_unregister(); /* twice */
+    hgc_collect();            /* from a thread that unregistered: registers again */
+    CHECK(test_stats().collections >= 1);
     return 0;
 }
 
@@ -233,6 +316,12 @@ static int run_child(const char *name)
     if (!strcmp(name, "double_free_small")) return case_double_free(64);
     if (!strcmp(name, "double_free_large")) return case_double_free(MiB);
     if (!strcmp(name, "add_roots_lo_hi")) return case_add_roots();
+    if (!strcmp(name, "remove_roots_lo_hi")) return case_remove_roots();
+    if (!strcmp(name, "realloc_stack")) return case_realloc_stack();
+    if (!strcmp(name, "realloc_interior")) return case_realloc_interior();
+    if (!strcmp(name, "realloc_freed")) return case_realloc_freed();
+    if (!strcmp(name, "unregister_in_block")) return case_unregister_in_block();
+    if (!strcmp(name, "noops")) return case_noops();
     if (!strcmp(name, "gogc_auto")) return case_gogc_auto();
     if (!strcmp(name, "gogc_off")) return case_gogc_off();
     if (!strcmp(name, "min_heap_big")) return case_min_heap_big();
@@ -276,6 +365,19 @@ static void death_case(const char *name, const char *kind)
                  b);
     else if (!strcmp(kind, "double"))
         snprintf(expect, sizeof expect, "hgc: hgc_free(%s): double free", a);
+    else if (!strcmp(kind, "rnot"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_realloc(%s): not a pointer allocated by hgc", a);
+    else if (!strcmp(kind, "rinterior"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_realloc(%s): interior pointer, object starts at %s", a, b);
+    else if (!strcmp(kind, "rfreed"))
+        snprintf(expect, sizeof expect, "hgc: hgc_realloc(%s): object already freed", a);
+    else if (!strcmp(kind, "rroots"))
+        snprintf(expect, sizeof expect, "hgc: hgc_remove_roots(%s, %s): lo > hi", a, b);
+    else if (!strcmp(kind, "unreg"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_thread_unregister() inside a blocking region");
     else
         snprintf(expect, sizeof expect, "hgc: hgc_add_roots(%s, %s): lo > hi",
                  a, b);
@@ -363,6 +465,12 @@ int main(int argc, char **argv)
     death_case("double_free_small", "double");
     death_case("double_free_large", "double");
     death_case("add_roots_lo_hi", "roots");
+    death_case("remove_roots_lo_hi", "rroots");
+    death_case("realloc_stack", "rnot");
+    death_case("realloc_interior", "rinterior");
+    death_case("realloc_freed", "rfreed");
+    death_case("unregister_in_block", "unreg");
+    env_case("noops", NULL, "hgc", 0); /* no line from hgc at all */
 
     {
         static const char *const e_abc[] = {"HGC_GOGC=abc", NULL};
@@ -370,6 +478,8 @@ int main(int argc, char **argv)
         static const char *const e_50[] = {"HGC_GOGC=50", NULL};
         static const char *const e_sig[] = {"HGC_SIG_SUSPEND=abc", NULL};
         static const char *const e_mh[] = {"HGC_MIN_HEAP=xyz", NULL};
+        static const char *const e_markers[] = {"HGC_MARKERS=lots", NULL};
+        static const char *const e_verify[] = {"HGC_VERIFY=yes", NULL};
         static const char *const e_mh64[] = {"HGC_MIN_HEAP=64M", NULL};
         const char *e_sig9[] = {sig9, NULL};
         const char *e_usr2[] = {usr2, NULL};
@@ -384,6 +494,8 @@ int main(int argc, char **argv)
         env_case("threads_work", e_sig9, "hgc: warning: HGC_SIG_SUSPEND", 1);
         env_case("threads_work", e_usr2, "hgc: warning", 0);
         env_case("work", e_mh, "hgc: warning: HGC_MIN_HEAP", 1);
+        env_case("work", e_markers, "hgc: warning: HGC_MARKERS", 1);
+        env_case("work", e_verify, "hgc: warning: HGC_VERIFY", 1);
         env_case("min_heap_default", NULL, NULL, 0);
         env_case("min_heap_big", e_mh64, "hgc: warning", 0);
     }

@@ -5,7 +5,10 @@
  * thread exists there) allocates 100 MB in total keeping a live list of
  * every 10th object, calls hgc_collect(), verifies the list, allocates from
  * a new thread, and exits 0.  The parent checks every child's exit status,
- * keeps churning, and finishes its own checks.
+ * keeps churning, and finishes its own checks.  A fifth thread calls
+ * hgc_collect() back to back the whole time, so forks land in the middle
+ * of collections (fork waits for the one in progress: the child never
+ * inherits a stopped world or a half-marked heap).
  */
 #include "test.h"
 
@@ -111,9 +114,21 @@ static TEST_NOINLINE void child_main(int which)
     exit(0);
 }
 
+static atomic_long forced_collections;
+
+static void *collector(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        hgc_collect();
+        atomic_fetch_add(&forced_collections, 1);
+    }
+    return NULL;
+}
+
 int main(void)
 {
-    pthread_t th[NTHREADS];
+    pthread_t th[NTHREADS], coll;
     void *volatile mine;
     int i, f;
 
@@ -123,6 +138,7 @@ int main(void)
     test_fill(mine, 4096, 77);
     for (i = 0; i < NTHREADS; i++)
         CHECK(pthread_create(&th[i], NULL, churner, (void *)(intptr_t)i) == 0);
+    CHECK(pthread_create(&coll, NULL, collector, NULL) == 0);
 
     for (f = 0; f < 3; f++) {
         pid_t pid;
@@ -147,6 +163,9 @@ int main(void)
 
     test_sleep_ms(100);
     atomic_store(&stop, 1);
+    CHECK(pthread_join(coll, NULL) == 0);
+    CHECK(atomic_load(&forced_collections) > 0);
+    printf("%ld collections forced around the forks\n", atomic_load(&forced_collections));
     for (i = 0; i < NTHREADS; i++) {
         CHECK(pthread_join(th[i], NULL) == 0);
         CHECKF(atomic_load(&rounds_done[i]) > 0,
