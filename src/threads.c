@@ -17,7 +17,12 @@
 
 __thread thread_rec *hgc__self;
 
-static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The world lock is a ticket lock: first come, first served.  A thread
+ * that collects back to back (hgc_collect in a loop) would otherwise take
+ * it again before a waiter polling with backoff ever saw it free, and
+ * starve fork, registration and statistics.  world_serving is the ticket
+ * that holds it; unlocking serves the next. */
+static _Atomic unsigned world_next, world_serving;
 static thread_rec *registry;
 static thread_rec *spare;
 static size_t nthreads;
@@ -35,12 +40,13 @@ void threads_lock(void)
     bool wrap = t && t->blocking_depth == 0;
     if (wrap)
         stw_blocking_enter(t);
-    /* Poll with backoff instead of sleeping in pthread_mutex_lock: a stop
-     * signal sent just before `blocking` was set must still be handled, and
+    /* Poll with backoff instead of sleeping in a futex: a stop signal sent
+     * just before `blocking` was set must still be handled, and
      * ThreadSanitizer delivers signals only at intercepted calls, which a
-     * futex sleep inside pthread_mutex_lock is not. */
+     * raw futex sleep is not. */
+    unsigned ticket = atomic_fetch_add_explicit(&world_next, 1, memory_order_relaxed);
     long backoff_ns = 1000;
-    while (pthread_mutex_trylock(&world_lock) != 0) {
+    while (atomic_load_explicit(&world_serving, memory_order_acquire) != ticket) {
         os_sleep_ns((uint64_t)backoff_ns);
         if (backoff_ns < 1000000)
             backoff_ns *= 2;
@@ -48,7 +54,11 @@ void threads_lock(void)
     if (wrap)
         stw_blocking_leave(t);
 }
-void threads_unlock(void) { pthread_mutex_unlock(&world_lock); }
+
+void threads_unlock(void)
+{
+    atomic_fetch_add_explicit(&world_serving, 1, memory_order_release);
+}
 
 thread_rec *threads_first(void) { return registry; }
 size_t threads_count(void) { return nthreads; }
@@ -146,6 +156,9 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    /* Tickets taken by threads that do not exist here would never be
+     * served and never give the lock back: only ours (held) remains. */
+    atomic_store_explicit(&world_next, atomic_load(&world_serving) + 1, memory_order_relaxed);
     stw_after_fork_child();
     mark_after_fork_child();
     /* Only the forking thread survives: give the others' cached spans back
