@@ -1,5 +1,5 @@
 # Convenience entry points; the build itself is CMake.
-.PHONY: all bench test soak fuzz clean
+.PHONY: all bench test soak kv-soak fuzz clean
 
 all:
 	scripts/deps.sh
@@ -14,6 +14,9 @@ test:
 
 soak:
 	scripts/soak.sh
+
+kv-soak:
+	scripts/kv_soak.sh
 
 fuzz:
 	scripts/fuzz.sh
