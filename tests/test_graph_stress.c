@@ -20,10 +20,11 @@
  *   - makes private scratch objects (16 B..100 KiB, pattern-filled), keeps a
  *     few on its stack, frees some itself, and hands others to the next
  *     thread through a mailbox, which checks and frees them;
- *   - now and then collects, then walks the whole graph from the slots and
- *     checks every node it reaches (other threads keep mutating: every
- *     node a walker reaches is reachable at that moment, so it must be
- *     intact).
+ *   - now and then collects; and whenever a collection (its own or an
+ *     automatic one) has run since the last walk, walks the whole graph
+ *     from the slots and checks every node it reaches (other threads keep
+ *     mutating: every node a walker reaches is reachable at that moment,
+ *     so it must be intact).  So every collection is followed by a walk.
  * The model is reachability itself: whatever a thread can reach through
  * slots, edges, its stack or its mailbox must check out.  The heap must
  * stay under HEAP_BOUND.  Any failure prints the seed (HGC_TEST_SEED
@@ -64,6 +65,7 @@ static _Atomic uint64_t next_id = 1;
 static _Atomic int stop_flag;
 static _Atomic uint64_t total_ops, total_walk_nodes, total_walks, total_handed;
 static _Atomic size_t max_heap;
+static _Atomic uint64_t walked_after; /* collection count the last walk followed */
 
 static uint64_t mix(uint64_t x)
 {
@@ -288,10 +290,15 @@ static void *mutator(void *arg)
             }
         } else if (test_rand(&r) % 50 == 0) {
             hgc_collect();
-            sample_heap();
-            size_t n = walk();
-            atomic_fetch_add(&total_walk_nodes, n);
-            atomic_fetch_add(&total_walks, 1);
+        }
+        if (ops % 256 == 0) {
+            /* A walk after every collection (several may share one). */
+            uint64_t c = test_stats().collections, w = atomic_load(&walked_after);
+            if (c != w && atomic_compare_exchange_strong(&walked_after, &w, c)) {
+                sample_heap();
+                atomic_fetch_add(&total_walk_nodes, walk());
+                atomic_fetch_add(&total_walks, 1);
+            }
         }
     }
     for (int i = 0; i < SCRATCH; i++)
