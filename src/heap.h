@@ -208,8 +208,9 @@ typedef struct class_geom {
     uint32_t size;
     uint32_t nelems;     /* slots in a span of the class */
     uintptr_t align_mask;
-    uintptr_t unused;
+    uintptr_t pad;       /* to 32 bytes: an entry never straddles a line */
 } class_geom;
+_Static_assert(sizeof(class_geom) == 32, "class_geom: two per cache line");
 extern INTERNAL class_geom hgc__class_geom[NCLASSES];
 extern INTERNAL uint8_t hgc__class_small_index[SMALL_MAX / 128 + 1];
 extern INTERNAL uint8_t hgc__class_tiny_index[1024 / 16 + 1];
