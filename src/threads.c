@@ -40,16 +40,27 @@ void threads_lock(void)
     bool wrap = t && t->blocking_depth == 0;
     if (wrap)
         stw_blocking_enter(t);
-    /* Poll with backoff instead of sleeping in a futex: a stop signal sent
-     * just before `blocking` was set must still be handled, and
-     * ThreadSanitizer delivers signals only at intercepted calls, which a
-     * raw futex sleep is not. */
-    unsigned ticket = atomic_fetch_add_explicit(&world_next, 1, memory_order_relaxed);
+    /* Wait for our turn in a futex, woken by the unlock: a stop signal sent
+     * just before `blocking` was set is still handled there (the kernel runs
+     * the handler inside the wait).  ThreadSanitizer delivers signals only
+     * at intercepted calls, which a raw futex wait is not: under it, poll
+     * with short sleeps instead (short: the lock idles until the next in
+     * line looks again). */
+    /* seq_cst here and in the unlock (Dekker): the unlock either sees our
+     * ticket and wakes us, or we see its new value before sleeping. */
+    unsigned ticket = atomic_fetch_add(&world_next, 1);
     long backoff_ns = 1000;
-    while (atomic_load_explicit(&world_serving, memory_order_acquire) != ticket) {
-        os_sleep_ns((uint64_t)backoff_ns);
-        if (backoff_ns < 1000000)
-            backoff_ns *= 2;
+    for (;;) {
+        unsigned serving = atomic_load_explicit(&world_serving, memory_order_acquire);
+        if (serving == ticket)
+            break;
+        if (HGC_TSAN) {
+            os_sleep_ns((uint64_t)backoff_ns);
+            if (backoff_ns < 50000)
+                backoff_ns *= 2;
+        } else {
+            os_wait_on((const unsigned *)&world_serving, serving);
+        }
     }
     if (wrap)
         stw_blocking_leave(t);
@@ -57,7 +68,9 @@ void threads_lock(void)
 
 void threads_unlock(void)
 {
-    atomic_fetch_add_explicit(&world_serving, 1, memory_order_release);
+    unsigned serving = atomic_fetch_add(&world_serving, 1) + 1;
+    if (!HGC_TSAN && atomic_load(&world_next) != serving)
+        os_wake_all((const unsigned *)&world_serving); /* someone holds a later ticket */
 }
 
 thread_rec *threads_first(void) { return registry; }
