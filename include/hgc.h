@@ -33,6 +33,8 @@
  *                       drops the mark of every object whose first word is
  *                       0x6867632d76657269, so the check must fail
  *   HGC_GC_STRESS=N     collect at every Nth allocation of each thread
+ *   HGC_TRACE=FILE      write collector events (cycles, phases, pauses,
+ *                       heap and live sizes) to FILE as a Chrome trace
  *   HGC_STATS=1         print a statistics summary to stderr at exit
  *   HGC_MARKERS=N       threads that mark (1..16; default one per CPU)
  */

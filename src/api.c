@@ -15,6 +15,7 @@
 #include "roots.h"
 #include "stw.h"
 #include "util.h"
+#include "trace.h"
 #include "verify.h"
 
 #define API HGC_API
@@ -43,6 +44,7 @@ static void print_stats(void)
 static void init_all(void)
 {
     options_init();
+    trace_init();
     sizeclass_init();
     pageheap_init();
     alloc_init();

@@ -8,6 +8,7 @@
 #include "roots.h"
 #include "stw.h"
 #include "util.h"
+#include "trace.h"
 #include "verify.h"
 
 /* Pacing state read by running mutators: relaxed atomics, changed only
@@ -111,19 +112,26 @@ NOINLINE void collector_collect(enum gc_reason why)
         threads_unlock();
         return;
     }
+    trace_times tt;
+    tt.start = os_now_ns();
     alloc_finish_sweep(self);
+    tt.swept = os_now_ns();
     roots_snapshot_segments();
     mark_start_helpers();
 
     uint64_t t0 = os_now_ns();
+    tt.stop = t0;
     stw_stop_world(self);
+    tt.stopped = os_now_ns();
 
     mark_begin();
     roots_mark_all(self);
+    tt.marked = tt.verified = os_now_ns();
     if (verify_mode || why == GC_REASON_VERIFY) {
         if (verify_mode == 2)
             verify_selftest_unmark();
         verify_marks(self); /* before anything reads or clears the marks */
+        tt.verified = os_now_ns();
     }
     size_t live = mark_live_bytes();
     alloc_sweep_large();
@@ -136,12 +144,20 @@ NOINLINE void collector_collect(enum gc_reason why)
     atomic_store_explicit(&trigger, next_trigger(live), memory_order_relaxed);
 
     stw_start_world();
-    uint64_t pause = os_now_ns() - t0;
+    tt.restarted = os_now_ns();
+    uint64_t pause = tt.restarted - t0;
     stats.pause_total_ns += pause;
     if (pause > stats.pause_max_ns)
         stats.pause_max_ns = pause;
 
     pageheap_scavenge(stats.collections, 2);
+    if (trace_on()) {
+        static const char *const reasons[] = {"allocation", "explicit", "verify"};
+        size_t heap, mapped;
+        pageheap_bytes(&heap, &mapped);
+        tt.end = os_now_ns();
+        trace_cycle(&tt, reasons[why], live, heap);
+    }
     threads_unlock();
     /* Keep the spill alive until the scans are done. */
     __asm__ volatile("" : : "r"(regs) : "memory");

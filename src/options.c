@@ -10,7 +10,7 @@
 #include "options.h"
 #include "util.h"
 
-enum option_kind { OK_INT, OK_SIZE, OK_BOOL, OK_SIGNAL, OK_PERCENT_OR_OFF };
+enum option_kind { OK_INT, OK_SIZE, OK_BOOL, OK_SIGNAL, OK_PERCENT_OR_OFF, OK_PATH };
 
 typedef struct option {
     const char *name;
@@ -18,24 +18,26 @@ typedef struct option {
     long long def, min, max;
     const char *expect; /* for the warning */
     long long value;
+    const char *text;   /* OK_PATH: the value; NULL when unset */
 } option;
 
 static option options[OPT_COUNT] = {
     [OPT_GOGC] = {"HGC_GOGC", OK_PERCENT_OR_OFF, 100, 1, 100000,
-                  "an integer percentage 1..100000 or \"off\"", 0},
+                  "an integer percentage 1..100000 or \"off\"", 0, NULL},
     [OPT_MIN_HEAP] = {"HGC_MIN_HEAP", OK_SIZE, 4ll << 20, 64ll << 10, 1ll << 46,
-                      "a byte count from 64K to 64T, optionally suffixed K, M or G", 0},
+                      "a byte count from 64K to 64T, optionally suffixed K, M or G", 0, NULL},
     [OPT_SIG_SUSPEND] = {"HGC_SIG_SUSPEND", OK_SIGNAL, SIGPWR, 1, 64,
-                         "a signal number that is not SIGKILL, SIGSTOP or a fault signal", 0},
-    [OPT_STATS] = {"HGC_STATS", OK_BOOL, 0, 0, 1, "0 or 1", 0},
+                         "a signal number that is not SIGKILL, SIGSTOP or a fault signal", 0, NULL},
+    [OPT_STATS] = {"HGC_STATS", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
     [OPT_MARK_STACK_LIMIT] = {"HGC_MARK_STACK_LIMIT", OK_SIZE, 0, 16, 1ll << 40,
-                              "a number of entries, at least 16", 0},
+                              "a number of entries, at least 16", 0, NULL},
     [OPT_MARKERS] = {"HGC_MARKERS", OK_INT, 0, 0, 16,
-                     "a number of marking threads from 1 to 16, or 0 for one per CPU", 0},
+                     "a number of marking threads from 1 to 16, or 0 for one per CPU", 0, NULL},
     [OPT_VERIFY] = {"HGC_VERIFY", OK_INT, 0, 0, 2,
-                    "0, 1 (verify the marks of every collection) or 2 (verifier self-test)", 0},
+                    "0, 1 (verify the marks of every collection) or 2 (verifier self-test)", 0, NULL},
     [OPT_GC_STRESS] = {"HGC_GC_STRESS", OK_INT, 0, 0, 1000000000,
-                       "0 (off) or N from 1 to 1000000000: collect every Nth allocation", 0},
+                       "0 (off) or N from 1 to 1000000000: collect every Nth allocation", 0, NULL},
+    [OPT_TRACE] = {"HGC_TRACE", OK_PATH, 0, 0, 0, "a file name", 0, NULL},
 };
 
 static bool parse_int(const char *s, long long *out)
@@ -98,6 +100,9 @@ static bool parse(option *o, const char *s, long long *v)
         return parse_size(s, v) && (*v == o->def || (*v >= o->min && *v <= o->max));
     case OK_SIGNAL:
         return parse_int(s, v) && valid_signal(*v);
+    case OK_PATH:
+        *v = 1;
+        return *s != 0;
     }
     return false;
 }
@@ -111,8 +116,11 @@ void options_init(void)
         if (!s)
             continue;
         long long v;
-        if (parse(o, s, &v))
+        if (parse(o, s, &v)) {
             o->value = v;
+            if (o->kind == OK_PATH)
+                o->text = s; /* the environment outlives initialization */
+        }
         else
             hgc__warn("%s=\"%s\" is not valid (expected %s); using the default", o->name, s,
                       o->expect);
@@ -122,4 +130,9 @@ void options_init(void)
 long long option_get(enum option_id id)
 {
     return options[id].value;
+}
+
+const char *option_text(enum option_id id)
+{
+    return options[id].text;
 }

@@ -15,10 +15,13 @@ enum option_id {
     OPT_MARKERS,          /* marking threads; 0 = one per CPU */
     OPT_VERIFY,           /* 0 off, 1 verify every collection, 2 self-test */
     OPT_GC_STRESS,        /* collect every Nth allocation of a thread; 0 off */
+    OPT_TRACE,            /* path of the Chrome trace file (option_text) */
     OPT_COUNT
 };
 
 void options_init(void);
 long long option_get(enum option_id id);
+/* The text of a path option, or NULL when unset. */
+const char *option_text(enum option_id id);
 
 #endif

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "mark.h"
 #include "stw.h"
+#include "trace.h"
 #include "threads.h"
 #include "util.h"
 
@@ -174,6 +175,7 @@ static void fork_child(void)
     atomic_store_explicit(&world_next, atomic_load(&world_serving) + 1, memory_order_relaxed);
     stw_after_fork_child();
     mark_after_fork_child();
+    trace_after_fork_child();
     /* Only the forking thread survives: give the others' cached spans back
      * and drop their records. */
     thread_rec *self = hgc__self;

@@ -1,0 +1,26 @@
+/*
+ * trace.h -- HGC_TRACE: collector events in Chrome Trace Event format.
+ * See trace.c.
+ */
+#ifndef HGC_TRACE_H
+#define HGC_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Clock readings (os_now_ns) of one collection: cycle start, previous
+ * sweep finished, stop requested, world stopped, marking done, verification
+ * done (== marked without it), world restarted, cycle end. */
+typedef struct trace_times {
+    uint64_t start, swept, stop, stopped, marked, verified, restarted, end;
+} trace_times;
+
+void trace_init(void);              /* opens HGC_TRACE's file, if set */
+bool trace_on(void);
+/* Under the world lock, after the restart. */
+void trace_cycle(const trace_times *t, const char *reason, size_t live_bytes,
+                 size_t heap_bytes);
+void trace_after_fork_child(void);  /* the child does not write the parent's file */
+
+#endif
