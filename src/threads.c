@@ -52,7 +52,7 @@ void threads_lock(void)
     unsigned ticket = atomic_fetch_add(&world_next, 1);
     long backoff_ns = 1000;
     for (;;) {
-        unsigned serving = atomic_load_explicit(&world_serving, memory_order_acquire);
+        unsigned serving = atomic_load(&world_serving);
         if (serving == ticket)
             break;
         if (HGC_TSAN) {
