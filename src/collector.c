@@ -69,7 +69,7 @@ void collector_stress_tick(thread_rec *t)
         return;
     }
     t->stress_left = hgc__gc_stress;
-    collector_collect(GC_REASON_EXPLICIT);
+    collector_collect(GC_REASON_STRESS);
 }
 
 void collector_disable(void) { atomic_fetch_add(&disabled, 1); }
@@ -152,7 +152,7 @@ NOINLINE void collector_collect(enum gc_reason why)
 
     pageheap_scavenge(stats.collections, 2);
     if (trace_on()) {
-        static const char *const reasons[] = {"allocation", "explicit", "verify"};
+        static const char *const reasons[] = {"allocation", "explicit", "verify", "stress"};
         size_t heap, mapped;
         pageheap_bytes(&heap, &mapped);
         tt.end = os_now_ns();

@@ -30,7 +30,7 @@
 
 struct thread_rec;
 
-enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT, GC_REASON_VERIFY };
+enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT, GC_REASON_VERIFY, GC_REASON_STRESS };
 
 void collector_init(void);
 bool collector_should_collect(void);

@@ -19,7 +19,8 @@
  */
 #include <string.h>
 
-#include "alloc.h"
+#include "heap.h"
+#include "os.h"
 #include "roots.h"
 #include "verify.h"
 #include "util.h"

@@ -229,6 +229,42 @@ static TEST_UNUSED uintptr_t test_hide(const void *p) { return ~(uintptr_t)p; }
 static TEST_UNUSED void *test_unhide(uintptr_t h) { return (void *)~h; }
 
 /* ------------------------------------------------------------------ */
+/* A self-checking binary tree (marking tests)                          */
+
+typedef struct test_tnode {
+    struct test_tnode *l, *r;
+    uint64_t check; /* depends on the node's address and its id */
+} test_tnode;
+
+static TEST_UNUSED uint64_t test_tnode_key(const test_tnode *t, uint64_t id)
+{
+    return (uintptr_t)t * 31 + id;
+}
+
+/* A complete tree of `depth` levels; node ids are heap-numbered from id. */
+static TEST_UNUSED test_tnode *test_tree_build(int depth, uint64_t id)
+{
+    test_tnode *t = (test_tnode *)hgc_malloc(sizeof *t);
+    CHECK(t != NULL);
+    t->check = test_tnode_key(t, id);
+    if (depth > 1) {
+        t->l = test_tree_build(depth - 1, id * 2);
+        t->r = test_tree_build(depth - 1, id * 2 + 1);
+    }
+    return t;
+}
+
+/* Checks every node; returns how many there are. */
+static TEST_UNUSED size_t test_tree_verify(const test_tnode *t, int depth, uint64_t id)
+{
+    CHECKF(t != NULL && t->check == test_tnode_key(t, id), "tree node %" PRIu64 " broken", id);
+    if (depth == 1)
+        return 1;
+    return 1 + test_tree_verify(t->l, depth - 1, id * 2) +
+           test_tree_verify(t->r, depth - 1, id * 2 + 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* Garbage and stack hygiene                                            */
 
 /* Overwrite a chunk of dead stack below the caller so that stale copies of

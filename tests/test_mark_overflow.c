@@ -31,10 +31,6 @@ struct lnode {
     uint64_t idx;
 };
 
-struct tnode {
-    struct tnode *l, *r;
-    uint64_t check;
-};
 
 static size_t wide_n, deep_n;
 
@@ -104,33 +100,11 @@ static TEST_NOINLINE void verify_deep(struct lnode *h)
     CHECK(expect == 0);
 }
 
-static struct tnode *build_tree(int depth, uint64_t id)
-{
-    struct tnode *t = (struct tnode *)hgc_malloc(sizeof *t);
-    CHECK(t != NULL);
-    t->check = key(t, id);
-    if (depth > 1) {
-        t->l = build_tree(depth - 1, id * 2);
-        t->r = build_tree(depth - 1, id * 2 + 1);
-    }
-    return t;
-}
-
-static size_t verify_tree(const struct tnode *t, int depth, uint64_t id)
-{
-    CHECKF(t != NULL && t->check == key(t, id), "tree node %" PRIu64
-           " broken", id);
-    if (depth == 1)
-        return 1;
-    return 1 + verify_tree(t->l, depth - 1, id * 2) +
-           verify_tree(t->r, depth - 1, id * 2 + 1);
-}
-
 static int scenario(const char *label)
 {
     struct wnode **volatile wide;
     struct lnode *volatile deep;
-    struct tnode *volatile tree;
+    test_tnode *volatile tree;
     size_t min_bytes;
     uint64_t t0 = test_now_ns();
     int i;
@@ -140,7 +114,7 @@ static int scenario(const char *label)
     hgc_init();
     wide = build_wide();
     deep = build_deep();
-    tree = build_tree(TREE_DEPTH, 1);
+    tree = test_tree_build(TREE_DEPTH, 1);
     min_bytes = wide_n * (sizeof(void *) + sizeof(struct wnode) + KIDS * 16) +
                 deep_n * (sizeof(struct lnode) + 16);
     for (i = 0; i < 3; i++) {
@@ -155,7 +129,7 @@ static int scenario(const char *label)
     }
     verify_wide(wide);
     verify_deep(deep);
-    CHECK(verify_tree(tree, TREE_DEPTH, 1) == ((size_t)1 << TREE_DEPTH) - 1);
+    CHECK(test_tree_verify(tree, TREE_DEPTH, 1) == ((size_t)1 << TREE_DEPTH) - 1);
     printf("%s: ok (%.2f s)\n", label, (double)(test_now_ns() - t0) / 1e9);
     return 0;
 }

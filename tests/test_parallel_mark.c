@@ -26,10 +26,6 @@ struct wnode {
     uint64_t check;
     uint64_t *leaf[LEAVES];
 };
-struct tnode {
-    struct tnode *l, *r;
-    uint64_t check;
-};
 struct lnode {
     struct lnode *next;
     uint64_t idx, check;
@@ -68,26 +64,6 @@ static TEST_NOINLINE void verify_wide(struct wnode **root)
             CHECKF(w->leaf[k][0] == key(w->leaf[k], k) && w->leaf[k][1] == key(w, k),
                    "wide node %zu leaf %zu broken", i, k);
     }
-}
-
-static struct tnode *build_tree(int depth, uint64_t id)
-{
-    struct tnode *t = (struct tnode *)hgc_malloc(sizeof *t);
-    CHECK(t != NULL);
-    t->check = key(t, id);
-    if (depth > 1) {
-        t->l = build_tree(depth - 1, id * 2);
-        t->r = build_tree(depth - 1, id * 2 + 1);
-    }
-    return t;
-}
-
-static size_t verify_tree(const struct tnode *t, int depth, uint64_t id)
-{
-    CHECKF(t != NULL && t->check == key(t, id), "tree node %" PRIu64 " broken", id);
-    if (depth == 1)
-        return 1;
-    return 1 + verify_tree(t->l, depth - 1, id * 2) + verify_tree(t->r, depth - 1, id * 2 + 1);
 }
 
 static TEST_NOINLINE struct lnode *build_list(void)
@@ -131,7 +107,7 @@ static int count_threads(void)
 static int scenario(int markers)
 {
     struct wnode **volatile wide;
-    struct tnode *volatile tree;
+    test_tnode *volatile tree;
     struct lnode *volatile list;
 
     /* Threads of the runtime itself (a sanitizer's, say) are not ours. */
@@ -140,7 +116,7 @@ static int scenario(int markers)
     list_n = test_scale(LIST, 2, 4);
     hgc_init();
     wide = build_wide();
-    tree = build_tree(TREE_DEPTH, 1);
+    tree = test_tree_build(TREE_DEPTH, 1);
     list = build_list();
     size_t tree_n = ((size_t)1 << TREE_DEPTH) - 1;
     /* Bytes as the size classes round them: 32-byte tree nodes (24), 48-byte
@@ -170,7 +146,7 @@ static int scenario(int markers)
         test_churn_sizes(test_scale(64 * MiB, 4, 8), 16, 256, (uint64_t)i);
     }
     verify_wide(wide);
-    CHECK(verify_tree(tree, TREE_DEPTH, 1) == tree_n);
+    CHECK(test_tree_verify(tree, TREE_DEPTH, 1) == tree_n);
     verify_list(list);
     /* 64 MiB of garbage per round on top of the live set: reclaimed, or the
      * heap would pass 3 x 64 MiB. */
