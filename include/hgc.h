@@ -149,6 +149,125 @@ typedef struct hgc_stats {
 /* Fill *out with a consistent snapshot of the counters. */
 HGC_API void hgc_get_stats(hgc_stats *out);
 
+/* Warnings (a bad environment value, a failed marker thread...) go to
+ * stderr as one line "hgc: warning: ...", or to fn with the text after
+ * "hgc: warning: " if set.  NULL restores stderr.  Returns the previous
+ * handler. */
+typedef void (*hgc_warn_fn)(const char *message);
+HGC_API hgc_warn_fn hgc_set_warn_handler(hgc_warn_fn fn);
+
+/* Result codes of the registration functions below. */
+enum {
+    HGC_OK = 0,
+    HGC_DUPLICATE = 1,  /* already registered (nothing changed) */
+    HGC_NO_MEMORY = 2,
+    HGC_NOT_FOUND = 4,  /* not registered */
+    HGC_NOT_OBJECT = 5  /* not the start of an hgc object: nothing done */
+};
+
+/* ------------------------------------------------------------ typed objects
+ * A typed object is scanned exactly: only the words its layout marks as
+ * pointers can keep objects alive (the other words may hold anything,
+ * integers that look like addresses included).  Every object carries its
+ * own layout, so objects of any number of types share the same memory.
+ *
+ * hgc_make_layout(bitmap, nwords): bit i of bitmap[i / 64] set means word
+ * i (of 8 bytes) may hold a pointer; words from nwords on hold none.
+ * Layouts are values: equal maps give equal layouts, making one is cheap
+ * for up to 63 words and takes a lock beyond.  0 is the layout without
+ * pointers.  HGC_LAYOUT_ERROR when the layout table (a million entries)
+ * is full.
+ *
+ * hgc_malloc_typed(n, layout): n zeroed bytes laid out as layout says.
+ * The object takes one word more than n (the layout, at its end);
+ * hgc_size() reports the bytes before that word.
+ * hgc_calloc_typed(count, size, layout): an array of count elements of
+ * size bytes, each laid out as layout says.  size must be a multiple of
+ * 8 for the map to apply; other arrays are scanned conservatively.
+ * Both return NULL (or the out-of-memory handler's result) when memory is
+ * exhausted.  hgc_realloc() keeps an object's layout. */
+typedef uintptr_t hgc_layout;
+#define HGC_LAYOUT_ERROR ((hgc_layout)-1)
+HGC_API hgc_layout hgc_make_layout(const uint64_t *bitmap, size_t nwords);
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc_typed(size_t n, hgc_layout layout);
+HGC_API HGC_MALLOC_ATTR void *hgc_calloc_typed(size_t count, size_t size, hgc_layout layout);
+
+/* ----------------------------------------------------- uncollectable objects
+ * Never reclaimed by the collector, scanned like hgc_malloc() memory (the
+ * atomic form: never scanned); a root for what they point to.  Released
+ * only by hgc_free().  hgc_realloc() keeps the property. */
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc_uncollectable(size_t n);
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc_atomic_uncollectable(size_t n);
+
+/* ---------------------------------------------------------------- finalizers
+ * hgc_register_finalizer(obj, fn, data, mode, &old_fn, &old_data) arranges
+ * for fn(obj, data) to be called once obj is unreachable.  obj must be the
+ * start of an hgc object (else HGC_NOT_OBJECT and nothing happens).  An
+ * earlier registration for obj is replaced; fn == NULL removes it; the
+ * earlier function and data are returned through old_fn and old_data when
+ * these are not NULL.  data is kept alive while the registration lasts.
+ *
+ * Order (mode):
+ *   HGC_FINALIZE_ORDERED      if obj refers (directly or not) to another
+ *                             object with a finalizer, obj's runs first
+ *                             and the other's in a later cycle.  An
+ *                             object on a cycle back to itself is never
+ *                             finalized: it stays alive (break cycles, or
+ *                             use one of the other modes).
+ *   HGC_FINALIZE_IGNORE_SELF  as ordered, but pointers from obj to itself
+ *                             do not count as a cycle.
+ *   HGC_FINALIZE_UNORDERED    run as soon as obj is unreachable, whatever
+ *                             refers to it or it refers to.
+ *
+ * Resurrection: when obj is found unreachable it is queued and kept alive,
+ * with everything it refers to, until fn has run; fn may store obj
+ * somewhere reachable, and obj then lives on (without a finalizer, unless
+ * fn registers one again).  The registration is consumed: fn runs once.
+ *
+ * Who runs finalizers: queued finalizers run in the next thread that takes
+ * an allocation's slow path or calls hgc_collect(), never inside the
+ * collector and never while hgc holds a lock, one at a time per thread (a
+ * finalizer that allocates does not start the others).  With
+ * hgc_set_finalize_on_demand(1, notify) they wait for the program to call
+ * hgc_run_finalizers(); notify (if not NULL) is called in the same places
+ * once after each collection that queued some.  Finalizers still queued
+ * at exit do not run.  hgc_free(obj) cancels obj's finalizer. */
+typedef void (*hgc_finalizer_fn)(void *obj, void *data);
+enum { HGC_FINALIZE_ORDERED = 0, HGC_FINALIZE_IGNORE_SELF = 1, HGC_FINALIZE_UNORDERED = 2 };
+HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, int mode,
+                                   hgc_finalizer_fn *old_fn, void **old_data);
+/* Run the queued finalizers; returns how many ran. */
+HGC_API size_t hgc_run_finalizers(void);
+/* Finalizers queued and not yet started. */
+HGC_API size_t hgc_finalizers_pending(void);
+HGC_API void hgc_set_finalize_on_demand(int on, void (*notify)(void));
+
+/* -------------------------------------------------------------- weak links
+ * hgc_weak_register(link, obj): when obj becomes unreachable, the collector
+ * sets *link to NULL (in the same stop-the-world pause that finds it
+ * unreachable, before obj's memory is reused).  Short links are cleared
+ * before finalizers are considered: an object kept alive only to run its
+ * finalizer counts as dead.  Long links (hgc_weak_register_long) are
+ * cleared only when obj is gone for good, after its finalizer.
+ *
+ * The word at link must not keep obj alive itself: keep it in memory hgc
+ * does not scan (hgc_malloc_atomic(), malloc()) or store obj there hidden
+ * (HGC_HIDE_POINTER), revealing it to use it.  A plain load of the link
+ * is safe: it yields either NULL or a pointer that is a root again.  link
+ * must be pointer-aligned.  If link lies inside an hgc object that dies,
+ * the registration is dropped with it; before freeing that object (or
+ * unmapping the memory) explicitly, unregister the link.  Returns HGC_OK,
+ * HGC_DUPLICATE (link already registered: unchanged), HGC_NO_MEMORY or
+ * HGC_NOT_OBJECT (obj is not an object start).  hgc_weak_unregister()
+ * returns HGC_OK or HGC_NOT_FOUND; hgc_weak_move() moves a registration to
+ * new_link (HGC_NOT_FOUND, HGC_DUPLICATE if new_link has one). */
+#define HGC_HIDE_POINTER(p) (~(uintptr_t)(p))
+#define HGC_REVEAL_POINTER(h) ((void *)~(uintptr_t)(h))
+HGC_API int hgc_weak_register(void **link, const void *obj);
+HGC_API int hgc_weak_register_long(void **link, const void *obj);
+HGC_API int hgc_weak_unregister(void **link);
+HGC_API int hgc_weak_move(void **link, void **new_link);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,8 @@
 #include "hgc.h"
 #include "alloc.h"
 #include "collector.h"
+#include "finalize.h"
+#include "layout.h"
 #include "options.h"
 #include "roots.h"
 #include "stw.h"
@@ -83,7 +85,12 @@ static NOINLINE void *alloc_general(size_t n, unsigned kind)
     }
     void *p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
                              : alloc_large(t, n, kind);
-    return p ? p : out_of_memory(n);
+    if (!p)
+        p = out_of_memory(n);
+    /* A collection in the slow path may have queued finalizers; p is in
+     * this frame meanwhile. */
+    finalize_poll(t);
+    return p;
 }
 
 /* The fast path: pop the thread's free list for the class.  No atomics, no
@@ -114,6 +121,71 @@ static inline void *alloc_fast(size_t n, unsigned kind)
 
 API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
 API void *hgc_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
+
+/* The word of a typed object that holds its layout: its last one (for a
+ * large object, the last of the bytes asked for). */
+static uintptr_t *layout_word(const span *s, uintptr_t obj)
+{
+    size_t bytes = atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE
+                       ? s->req_size
+                       : s->elem_size;
+    return (uintptr_t *)(obj + bytes) - 1;
+}
+
+API hgc_layout hgc_make_layout(const uint64_t *bitmap, size_t nwords)
+{
+    thread_rec *t = threads_register();
+    crit_enter(t); /* the layout lock is internal */
+    hgc_layout l = layout_make(bitmap, nwords);
+    crit_exit(t);
+    return l;
+}
+
+API void *hgc_malloc_typed(size_t n, hgc_layout layout)
+{
+    size_t words = (n + sizeof(uintptr_t) - 1) / sizeof(uintptr_t);
+    if (words > SIZE_MAX / sizeof(uintptr_t) - 1)
+        return out_of_memory(n);
+    void *p = alloc_fast((words + 1) * sizeof(uintptr_t), KIND_TYPED);
+    if (!p)
+        return NULL;
+    /* Until this store the word is 0, "no pointers": right for an object
+     * that is all zeros, so a collection in between loses nothing. */
+    *layout_word(pagemap_lookup((uintptr_t)p), (uintptr_t)p) = layout;
+    return p;
+}
+
+API void *hgc_calloc_typed(size_t count, size_t size, hgc_layout layout)
+{
+    if (size && count > SIZE_MAX / size)
+        return out_of_memory(SIZE_MAX);
+    hgc_layout array = layout;
+    if (count > 1) {
+        thread_rec *t = threads_register();
+        crit_enter(t);
+        array = layout_make_array(layout, size);
+        crit_exit(t);
+    }
+    if (array == HGC_LAYOUT_ERROR)
+        return hgc_malloc(count * size); /* no exact map: conservative */
+    return hgc_malloc_typed(count * size, array);
+}
+
+static void *make_uncollectable(void *p)
+{
+    if (p && !finalize_add_uncollectable(p)) {
+        hgc_free(p);
+        return out_of_memory(0);
+    }
+    return p;
+}
+
+API void *hgc_malloc_uncollectable(size_t n) { return make_uncollectable(hgc_malloc(n)); }
+
+API void *hgc_malloc_atomic_uncollectable(size_t n)
+{
+    return make_uncollectable(hgc_malloc_atomic(n));
+}
 
 /* The span of an object start, or a fatal error naming what p is instead
  * and the public function (hgc_free or hgc_realloc) that was handed it. */
@@ -147,28 +219,31 @@ API void hgc_free(void *p)
         t = hgc__self;
     }
     span *s = object_span_or_die(p, false);
+    if (unlikely(atomic_load_explicit(&hgc__fin_registered, memory_order_relaxed) != 0))
+        finalize_forget(p);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
         alloc_free_large(t, s, p);
     else
         alloc_free_small(t, s, p);
 }
 
-/* Object start and usable size for any address; 0 when not in an object. */
+/* Object start and usable size for any address; 0 when not in an object.
+ * A typed object's layout word is not usable. */
 static uintptr_t object_of(const void *p, size_t *size)
 {
     span *s = pagemap_lookup((uintptr_t)p);
     if (!s)
         return 0;
     uint8_t state = atomic_load_explicit(&s->state, memory_order_acquire);
-    if (state == SPAN_SMALL) {
-        *size = s->elem_size;
-        return span_object_start(s, (uintptr_t)p, NULL);
-    }
-    if (state == SPAN_LARGE) {
-        *size = s->elem_size;
-        return s->base;
-    }
-    return 0;
+    uintptr_t obj;
+    if (state == SPAN_SMALL)
+        obj = span_object_start(s, (uintptr_t)p, NULL);
+    else if (state == SPAN_LARGE)
+        obj = s->base;
+    else
+        return 0;
+    *size = s->kind == KIND_TYPED && obj ? (uintptr_t)layout_word(s, obj) - obj : s->elem_size;
+    return obj;
 }
 
 API size_t hgc_size(const void *p)
@@ -193,12 +268,18 @@ API void *hgc_realloc(void *p, size_t n)
         return NULL;
     }
     span *s = object_span_or_die(p, true);
-    size_t old = s->elem_size;
+    size_t old = hgc_size(p);
     unsigned kind = s->kind;
     /* Keep the object when it fits and would not waste more than half. */
     if (n <= old && n >= old / 2)
         return p;
-    void *q = kind == KIND_ATOMIC ? hgc_malloc_atomic(n) : hgc_malloc(n);
+    void *q;
+    if (kind == KIND_TYPED)
+        q = hgc_malloc_typed(n, *layout_word(s, (uintptr_t)p));
+    else if (finalize_is_uncollectable(p))
+        q = kind == KIND_ATOMIC ? hgc_malloc_atomic_uncollectable(n) : hgc_malloc_uncollectable(n);
+    else
+        q = kind == KIND_ATOMIC ? hgc_malloc_atomic(n) : hgc_malloc(n);
     if (!q)
         return NULL;
     memcpy(q, p, n < old ? n : old);
@@ -210,6 +291,7 @@ API void hgc_collect(void)
 {
     hgc_init();
     collector_collect(GC_REASON_EXPLICIT);
+    finalize_poll(hgc__self);
 }
 
 API void hgc_verify(void)
@@ -280,6 +362,13 @@ API void hgc_blocking_leave(void)
 API hgc_oom_fn hgc_set_oom_handler(hgc_oom_fn fn)
 {
     return atomic_exchange(&oom_handler, fn);
+}
+
+extern INTERNAL _Atomic(hgc_warn_fn) hgc__warn_handler; /* meta.c */
+
+API hgc_warn_fn hgc_set_warn_handler(hgc_warn_fn fn)
+{
+    return atomic_exchange_explicit(&hgc__warn_handler, fn, memory_order_acq_rel);
 }
 
 API void hgc_get_stats(hgc_stats *out)

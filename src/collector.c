@@ -1,6 +1,7 @@
 /* collector.c -- the collection cycle, pacing and statistics.  See
  * collector.h for the order of a cycle and why. */
 #include "collector.h"
+#include "finalize.h"
 #include "alloc.h"
 #include "mark.h"
 #include "options.h"
@@ -126,6 +127,7 @@ NOINLINE void collector_collect(enum gc_reason why)
 
     mark_begin();
     roots_mark_all(self);
+    finalize_after_mark();
     tt.marked = tt.verified = os_now_ns();
     if (verify_mode || why == GC_REASON_VERIFY) {
         if (verify_mode == 2)

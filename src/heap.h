@@ -43,8 +43,10 @@
 #define ADDRESS_BITS 48
 #define ARENA_TABLE_SIZE ((size_t)1 << (ADDRESS_BITS - ARENA_SHIFT))
 
-/* Object kinds.  A span holds objects of exactly one kind. */
-enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, NKINDS = 2 };
+/* Object kinds.  A span holds objects of exactly one kind.  A TYPED object
+ * carries its layout (layout.h) in its last word, so one span holds objects
+ * of many types; the marker scans only the words the layout names. */
+enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, KIND_TYPED = 2, NKINDS = 3 };
 
 /* Size classes: 16-byte steps to 128, then four classes per doubling up to
  * SMALL_MAX.  Anything larger is a large object with a span of its own. */

@@ -32,13 +32,18 @@
 #include <string.h>
 
 #include "heap.h"
+#include "layout.h"
 #include "mark.h"
 #include "os.h"
 #include "util.h"
 
+/* Words [lo, hi) to scan.  Objects are 16-byte aligned, so bit 0 of lo is
+ * free: it is set for a typed object (or a piece of a large one), whose
+ * words are scanned only where its layout says (scan_typed). */
 typedef struct mark_entry {
     uintptr_t lo, hi;
 } mark_entry;
+#define ENTRY_TYPED ((uintptr_t)1)
 
 #define MAX_MARKERS 16
 #define PACKET_ENTRIES 64
@@ -167,6 +172,17 @@ static inline bool mark_byte_test_and_set(uint8_t *mb)
     return true;
 }
 
+/* Push the words of large object s in pieces, so markers can share them. */
+static void push_large(marker *m, span *s)
+{
+    if (s->kind == KIND_ATOMIC)
+        return;
+    uintptr_t tag = s->kind == KIND_TYPED ? ENTRY_TYPED : 0;
+    uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
+    for (uintptr_t lo = s->base; lo < end; lo += LARGE_CHUNK)
+        marker_push(m, lo | tag, end - lo > LARGE_CHUNK ? lo + LARGE_CHUNK : end);
+}
+
 /* A word that points into a page whose page info is 0: a large object, a
  * free span, or nothing.  Works on m's fields. */
 static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
@@ -178,11 +194,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
     if (!mark_byte_test_and_set(span_mark_of(s, s->base)))
         return;
     m->live_bytes += s->elem_size;
-    if (s->kind != KIND_SCANNED)
-        return;
-    uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
-    for (uintptr_t lo = s->base; lo < end; lo += LARGE_CHUNK)
-        marker_push(m, lo, end - lo > LARGE_CHUNK ? lo + LARGE_CHUNK : end);
+    push_large(m, s);
 }
 
 /* The hot state of a marker in locals: the compiler cannot keep fields of
@@ -255,18 +267,67 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
         if (!mark_byte_test_and_set((uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT))))
             continue;
         c->live += size;
-        if (((pi >> PINFO_KIND_SHIFT) & 3) != KIND_SCANNED)
+        unsigned kind = (pi >> PINFO_KIND_SHIFT) & 3;
+        if (kind == KIND_ATOMIC)
             continue;
+        _Static_assert(KIND_TYPED >> 1 == ENTRY_TYPED && KIND_SCANNED >> 1 == 0,
+                       "the kind gives the entry's tag");
         if (unlikely(c->top == c->cap)) {
             cursor_store(m, c);
-            marker_push(m, obj, obj + size);
+            marker_push(m, obj | kind >> 1, obj + size);
             cursor_load(c, m);
             continue;
         }
-        c->stack[c->top].lo = obj;
+        c->stack[c->top].lo = obj | kind >> 1;
         c->stack[c->top].hi = obj + size;
         c->top++;
     }
+}
+
+/* Scan the words of a typed object (or a piece of a large one) that its
+ * layout names.  The layout is the object's last word: for a small object
+ * the entry is the whole slot, for a large one the span says where the
+ * object ends.  A layout value that names nothing scans conservatively. */
+static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t lo, uintptr_t hi)
+{
+    lo &= ~ENTRY_TYPED;
+    arena *a = atomic_load_explicit(&hgc__arena_table[lo >> ARENA_SHIFT], memory_order_relaxed);
+    size_t page = (lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1);
+    uintptr_t obj, end; /* the object and its layout word */
+    if (a->pinfo[page] == 0) {
+        span *s = atomic_load_explicit(&a->pages[page], memory_order_relaxed);
+        obj = s->base;
+        end = obj + s->req_size - sizeof(uintptr_t);
+    } else {
+        obj = lo;
+        end = hi - sizeof(uintptr_t);
+    }
+    if (hi > end)
+        hi = end;
+    uintptr_t v = *(const uintptr_t *)end;
+    size_t i = (lo - obj) / sizeof(uintptr_t), n = (hi - obj) / sizeof(uintptr_t);
+    if (v & 1) {
+        if (n > LAYOUT_INLINE_WORDS)
+            n = LAYOUT_INLINE_WORDS;
+        if (i >= n)
+            return;
+        uint64_t bits = (v >> 1) & ((1ull << n) - 1) & ~((1ull << i) - 1);
+        while (bits) {
+            uintptr_t p = obj + (uintptr_t)__builtin_ctzll(bits) * sizeof(uintptr_t);
+            bits &= bits - 1;
+            scan(m, c, p, p + sizeof(uintptr_t));
+        }
+        return;
+    }
+    if (v == 0)
+        return;
+    if (!layout_entry_of(v)) {
+        scan(m, c, lo, hi);
+        return;
+    }
+    for (; i < n; i++)
+        if (layout_word_is_pointer(v, i))
+            scan(m, c, obj + i * sizeof(uintptr_t), obj + (i + 1) * sizeof(uintptr_t));
 }
 
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
@@ -345,7 +406,10 @@ static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
         uintptr_t lo = fifo_lo[head], hi = fifo_hi[head];
         head = (head + 1) % PREFETCH_DEPTH;
         count--;
-        scan(m, &c, lo, hi);
+        if (unlikely(lo & ENTRY_TYPED))
+            scan_typed(m, &c, lo, hi);
+        else
+            scan(m, &c, lo, hi);
         if (shared && unlikely(atomic_load_explicit(&hungry, memory_order_relaxed) != 0) &&
             c.top - c.bot >= 2) {
             cursor_store(m, &c);
@@ -471,21 +535,33 @@ static void parallel_drain(void)
     pthread_mutex_unlock(&pool_lock);
 }
 
+/* Push the words of object obj of span s, as scanning a pointer to it
+ * would, without looking at its mark. */
+static void push_object(marker *m, span *s, uintptr_t obj)
+{
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
+        push_large(m, s);
+    else if (s->kind != KIND_ATOMIC)
+        marker_push(m, obj | (s->kind == KIND_TYPED ? ENTRY_TYPED : 0), obj + s->elem_size);
+}
+
 /* Overflow recovery: scan every marked object of a scanned span again. */
 static void rescan_span(span *s, void *arg)
 {
     (void)arg;
-    if (s->kind != KIND_SCANNED)
+    if (s->kind == KIND_ATOMIC)
         return;
     uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
     if (state == SPAN_LARGE) {
         if (*span_mark_of(s, s->base))
-            mark_range(s->base, s->base + s->req_size);
+            push_object(&markers[0], s, s->base);
     } else {
         for (uint32_t i = 0; i < s->nelems; i++) {
             uintptr_t obj = s->base + (uintptr_t)i * s->elem_size;
-            if (*span_mark_of(s, obj))
-                mark_range(obj, obj + s->elem_size);
+            if (*span_mark_of(s, obj)) {
+                push_object(&markers[0], s, obj);
+                drain(&markers[0], false, SIZE_MAX); /* so a tiny stack cannot overflow */
+            }
         }
     }
     drain(&markers[0], false, SIZE_MAX);
@@ -501,6 +577,60 @@ void mark_drain(void)
     while (atomic_load_explicit(&overflowed, memory_order_relaxed)) {
         atomic_store_explicit(&overflowed, false, memory_order_relaxed);
         pageheap_each_span(rescan_span, NULL);
+    }
+}
+
+/* The span and start of the object p points into; false outside objects. */
+static bool object_of(uintptr_t p, span **sp, uintptr_t *obj)
+{
+    span *s = pagemap_lookup(p);
+    if (!s)
+        return false;
+    uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
+    if (state == SPAN_LARGE)
+        *obj = s->base;
+    else if (state != SPAN_SMALL || !(*obj = span_object_start(s, p, NULL)))
+        return false;
+    *sp = s;
+    return true;
+}
+
+bool mark_is_marked(uintptr_t p)
+{
+    span *s;
+    uintptr_t obj;
+    return object_of(p, &s, &obj) && *span_mark_of(s, obj);
+}
+
+NO_SANITIZE_SCAN void mark_object(uintptr_t p)
+{
+    uintptr_t word = p;
+    mark_range((uintptr_t)&word, (uintptr_t)(&word + 1));
+}
+
+NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
+{
+    span *s;
+    uintptr_t obj;
+    if (!object_of(p, &s, &obj) || s->kind == KIND_ATOMIC)
+        return;
+    if (!skip_self) {
+        push_object(&markers[0], s, obj);
+        return;
+    }
+    bool large = atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE;
+    size_t bytes = large ? s->req_size & ~(sizeof(uintptr_t) - 1) : s->elem_size;
+    uintptr_t layout = 0;
+    if (s->kind == KIND_TYPED) {
+        bytes -= sizeof(uintptr_t);
+        layout = *(const uintptr_t *)(obj + bytes);
+    }
+    for (size_t i = 0; i < bytes / sizeof(uintptr_t); i++) {
+        const uintptr_t *wp = (const uintptr_t *)obj + i;
+        if (s->kind == KIND_TYPED && !layout_word_is_pointer(layout, i))
+            continue;
+        if (*wp - obj >= s->elem_size) /* not into the object itself */
+            mark_range((uintptr_t)wp, (uintptr_t)(wp + 1));
     }
 }
 

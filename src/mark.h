@@ -14,6 +14,7 @@
 #ifndef HGC_MARK_H
 #define HGC_MARK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,14 @@ void mark_begin(void);
  * object marks it. */
 void mark_range(uintptr_t lo, uintptr_t hi);
 void mark_drain(void);
+/* Finalization (finalize.c), world stopped, after the roots are drained;
+ * each is followed by mark_drain().  p points into an object. */
+bool mark_is_marked(uintptr_t p);
+/* Mark the object as if a root held p. */
+void mark_object(uintptr_t p);
+/* Push what the object refers to, without marking the object itself; with
+ * skip_self, words that point into the object itself are ignored. */
+void mark_referents(uintptr_t p, bool skip_self);
 /* Bytes of objects marked since mark_begin(). */
 size_t mark_live_bytes(void);
 

@@ -4,10 +4,12 @@
  * (span descriptors, thread records) through free lists, which also keeps
  * those objects type-stable for lock-free readers. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hgc.h"
 #include "os.h"
 #include "util.h"
 
@@ -66,10 +68,20 @@ void hgc__fatal(const char *fmt, ...)
     abort();
 }
 
+/* hgc_set_warn_handler (api.c) */
+_Atomic(hgc_warn_fn) hgc__warn_handler;
+
 void hgc__warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vmessage("hgc: warning: ", fmt, ap);
+    hgc_warn_fn fn = atomic_load_explicit(&hgc__warn_handler, memory_order_acquire);
+    if (fn) {
+        char buf[512];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        fn(buf);
+    } else {
+        vmessage("hgc: warning: ", fmt, ap);
+    }
     va_end(ap);
 }

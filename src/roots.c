@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "finalize.h"
 #include "mark.h"
 #include "os.h"
 #include "roots.h"
@@ -101,6 +102,7 @@ void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), voi
         root_desc d = {.kind = ROOT_USER, .lo = user_roots.v[i].lo, .hi = user_roots.v[i].hi};
         each_range(&d, fn, arg);
     }
+    finalize_each_root(fn, arg);
     for (thread_rec *t = threads_first(); t; t = t->next) {
         if (t != self) {
             each_thread(t, fn, arg);
@@ -114,8 +116,9 @@ void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), voi
 
 void roots_describe(const root_desc *d, char *buf, size_t size)
 {
-    static const char *const what[] = {"data segment", "user root range", "stack of thread",
-                                       "registers of thread"};
+    static const char *const what[] = {"data segment",        "user root range",
+                                       "stack of thread",     "registers of thread",
+                                       "finalization table",  "uncollectable objects"};
     if (d->kind == ROOT_STACK || d->kind == ROOT_REGISTERS)
         snprintf(buf, size, "%s %#lx [%p, %p)", what[d->kind], d->tid, (void *)d->lo,
                  (void *)d->hi);

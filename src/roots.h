@@ -15,7 +15,14 @@ void roots_remove(uintptr_t lo, uintptr_t hi);
 /* World running: record the writable data segments to scan. */
 void roots_snapshot_segments(void);
 /* What a root range is, for messages. */
-enum root_kind { ROOT_SEGMENT, ROOT_USER, ROOT_STACK, ROOT_REGISTERS };
+enum root_kind {
+    ROOT_SEGMENT,
+    ROOT_USER,
+    ROOT_STACK,
+    ROOT_REGISTERS,
+    ROOT_FINALIZER,     /* finalizer data, objects queued for finalization */
+    ROOT_UNCOLLECTABLE, /* the table of uncollectable objects */
+};
 typedef struct root_desc {
     enum root_kind kind;
     unsigned long tid; /* ROOT_STACK, ROOT_REGISTERS: the thread */
@@ -26,7 +33,7 @@ typedef struct root_desc {
 void roots_describe(const root_desc *d, char *buf, size_t size);
 
 /* World stopped: call fn on every root range -- data segments, user
- * ranges, then each registered thread's stack and register spill (self,
+ * ranges, the finalization tables' roots (finalize.h), then each registered thread's stack and register spill (self,
  * the collecting thread, from self->collect_sp).  A thread in a blocking
  * region keeps running below the frame that entered it, so its stack range
  * is marked `moving`: its words may differ from one scan to the next. */

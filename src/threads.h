@@ -68,6 +68,7 @@ typedef struct thread_rec {
     uintptr_t stack_lo, stack_hi;   /* hi: one past the top of the stack */
     unsigned long tid;              /* pthread_t */
     bool stopped_in_block;          /* collector: scanned from block_sp */
+    bool in_finalizers;             /* finalize.c: running queued finalizers */
 
     struct thread_rec *next, *prev; /* registry, under the collector lock */
 } thread_rec;

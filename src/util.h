@@ -42,7 +42,8 @@
 
 /* Print "hgc: <message>" on one line to stderr and abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void hgc__fatal(const char *fmt, ...);
-/* Print "hgc: warning: <message>" on one line to stderr. */
+/* Print "hgc: warning: <message>" on one line to stderr, or hand the
+ * message to the handler set with hgc_set_warn_handler(). */
 __attribute__((format(printf, 1, 2))) void hgc__warn(const char *fmt, ...);
 
 /* Metadata memory (span descriptors, thread records, tables): zeroed,

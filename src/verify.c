@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "heap.h"
+#include "layout.h"
 #include "os.h"
 #include "roots.h"
 #include "verify.h"
@@ -28,6 +29,8 @@
 /* A traced object still to scan, and where its path comes from. */
 typedef struct vitem {
     uintptr_t lo, hi;   /* words to scan */
+    uintptr_t layout;   /* typed objects: their layout value, else 0 */
+    bool typed;
     uint32_t root;      /* index into the root list */
 } vitem;
 
@@ -93,20 +96,22 @@ static bool set_add(vstate *v, uintptr_t obj)
     return true;
 }
 
-static void push(vstate *v, uintptr_t lo, uintptr_t hi, uint32_t root)
+static void push(vstate *v, uintptr_t lo, uintptr_t hi, bool typed, uintptr_t layout,
+                 uint32_t root)
 {
     if (v->top == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 4096;
         v->stack = grow_array(v->stack, v->cap * sizeof *v->stack, ncap * sizeof *v->stack);
         v->cap = ncap;
     }
-    v->stack[v->top++] = (vitem){lo, hi, root};
+    v->stack[v->top++] = (vitem){lo, hi, layout, typed, root};
 }
 
 /* The object w points into, the marker's way but through the span
- * descriptor: start, words to scan (0 for pointer-free kinds) and mark. */
+ * descriptor: start, bytes to scan (0 for pointer-free kinds), size, mark
+ * and, for typed objects, the layout value in the word after scan_bytes. */
 static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t *size,
-                      const uint8_t **mark)
+                      const uint8_t **mark, bool *typed)
 {
     span *s = pagemap_lookup(w);
     if (!s)
@@ -118,14 +123,17 @@ static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t 
             return false; /* tail waste */
         *start = obj;
         *size = s->elem_size;
-        *scan_bytes = s->kind == KIND_SCANNED ? s->elem_size : 0;
+        *scan_bytes = s->kind == KIND_ATOMIC ? 0 : s->elem_size;
     } else if (state == SPAN_LARGE) {
         *start = s->base;
         *size = s->elem_size;
-        *scan_bytes = s->kind == KIND_SCANNED ? (s->req_size + 7) & ~(size_t)7 : 0;
+        *scan_bytes = s->kind == KIND_ATOMIC ? 0 : (s->req_size + 7) & ~(size_t)7;
     } else {
         return false;
     }
+    *typed = s->kind == KIND_TYPED;
+    if (*typed)
+        *scan_bytes -= sizeof(uintptr_t); /* the layout word */
     *mark = span_mark_of(s, *start);
     return true;
 }
@@ -144,24 +152,27 @@ static NOINLINE void report(vstate *v, uintptr_t obj, size_t size, uintptr_t whe
                (void *)obj, size, (void *)where, rd);
 }
 
-/* Visit every word of [lo, hi); holder is the object holding them (0 for
- * a root). */
-static NO_SANITIZE_SCAN void visit(vstate *v, uintptr_t lo, uintptr_t hi, uintptr_t holder,
-                                   uint32_t root)
+/* Visit every word of [lo, hi) -- of a typed object, those its layout
+ * names; holder is the object holding them (0 for a root). */
+static NO_SANITIZE_SCAN void visit(vstate *v, const vitem *it, uintptr_t holder)
 {
-    lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
-    for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+    uintptr_t lo = (it->lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
+    for (uintptr_t p = lo; p + sizeof(uintptr_t) <= it->hi; p += sizeof(uintptr_t)) {
+        if (it->typed && !layout_word_is_pointer(it->layout, (p - it->lo) / sizeof(uintptr_t)))
+            continue;
         uintptr_t w = *(const uintptr_t *)p;
         uintptr_t obj;
         size_t scan_bytes, size;
         const uint8_t *mark;
-        if (!object_at(w, &obj, &scan_bytes, &size, &mark) || !set_add(v, obj))
+        bool typed;
+        if (!object_at(w, &obj, &scan_bytes, &size, &mark, &typed) || !set_add(v, obj))
             continue;
         v->objects++;
         if (!*mark)
-            report(v, obj, size, p, holder, root);
+            report(v, obj, size, p, holder, it->root);
         if (scan_bytes)
-            push(v, obj, obj + scan_bytes, root);
+            push(v, obj, obj + scan_bytes, typed,
+                 typed ? *(const uintptr_t *)(obj + scan_bytes) : 0, it->root);
     }
 }
 
@@ -180,10 +191,11 @@ static void trace_root(const root_desc *d, void *arg)
     }
     uint32_t r = (uint32_t)v->nroots++;
     v->roots[r] = *d;
-    visit(v, d->lo, d->hi, 0, r);
+    vitem root = {.lo = d->lo, .hi = d->hi, .root = r};
+    visit(v, &root, 0);
     while (v->top) {
         vitem it = v->stack[--v->top];
-        visit(v, it.lo, it.hi, it.lo, it.root);
+        visit(v, &it, it.lo);
     }
 }
 
