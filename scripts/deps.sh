@@ -3,7 +3,8 @@
 # they are missing.  Safe to run repeatedly; does nothing when all are there.
 set -euo pipefail
 need=()
-for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev; do
+# w3m: a real program linked with libgc.so.1, run with hgc's in test_w3m.
+for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -72,6 +72,7 @@ __attribute__((constructor)) static void hgc_load(void)
 
 static void *out_of_memory(size_t n)
 {
+    hgc__warn("out of memory: an allocation of %zu bytes failed", n);
     hgc_oom_fn fn = atomic_load(&oom_handler);
     return fn ? fn(n) : NULL;
 }
@@ -85,6 +86,13 @@ static NOINLINE void *alloc_general(size_t n, unsigned kind)
     }
     void *p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
                              : alloc_large(t, n, kind);
+    if (unlikely(!p) && n <= ((size_t)1 << ADDRESS_BITS)) {
+        /* Garbage may hold the memory (or a heap limit was reached):
+         * collect once before giving up. */
+        collector_collect(GC_REASON_OOM);
+        p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
+                           : alloc_large(t, n, kind);
+    }
     if (!p)
         p = out_of_memory(n);
     /* A collection in the slow path may have queued finalizers; p is in

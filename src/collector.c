@@ -22,6 +22,21 @@ static long long verify_mode;      /* HGC_VERIFY */
 uint64_t hgc__gc_stress;
 static size_t min_heap;
 
+void (*hgc__collect_event)(enum collect_event ev);
+volatile int *hgc__dont_gc;
+
+static inline void event(enum collect_event ev)
+{
+    if (hgc__collect_event)
+        hgc__collect_event(ev);
+}
+
+static bool dont_gc(void)
+{
+    return atomic_load_explicit(&disabled, memory_order_relaxed) != 0 ||
+           (hgc__dont_gc && *hgc__dont_gc);
+}
+
 /* Statistics, written under the world lock. */
 static collector_stats stats;
 
@@ -42,7 +57,7 @@ bool collector_should_collect(void)
 {
     return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
                atomic_load_explicit(&trigger, memory_order_relaxed) &&
-           atomic_load_explicit(&disabled, memory_order_relaxed) == 0;
+           !dont_gc();
 }
 
 /* Claims are published to the shared counter in batches, so that threads
@@ -88,6 +103,24 @@ static void clear_cache_marks_all(void)
         alloc_clear_cache_marks(&t->tc);
 }
 
+static size_t next_trigger(size_t live);
+
+void collector_set_gogc(long long percent)
+{
+    threads_lock();
+    gogc = percent;
+    atomic_store_explicit(&trigger, next_trigger(stats.live_bytes), memory_order_relaxed);
+    threads_unlock();
+}
+
+void collector_add_min_heap(size_t bytes)
+{
+    threads_lock();
+    min_heap = bytes > SIZE_MAX - min_heap ? SIZE_MAX : min_heap + bytes;
+    atomic_store_explicit(&trigger, next_trigger(stats.live_bytes), memory_order_relaxed);
+    threads_unlock();
+}
+
 static size_t next_trigger(size_t live)
 {
     if (gogc < 0)
@@ -108,11 +141,12 @@ NOINLINE void collector_collect(enum gc_reason why)
     thread_rec *self = threads_register();
     self->collect_sp = os_stack_pointer();
     threads_lock();
-    if (atomic_load(&disabled) || (why == GC_REASON_ALLOC && !collector_should_collect())) {
+    if (dont_gc() || (why == GC_REASON_ALLOC && !collector_should_collect())) {
         /* Disabled, or another thread collected while we waited. */
         threads_unlock();
         return;
     }
+    event(COLLECT_START);
     trace_times tt;
     tt.start = os_now_ns();
     alloc_finish_sweep(self);
@@ -122,12 +156,16 @@ NOINLINE void collector_collect(enum gc_reason why)
 
     uint64_t t0 = os_now_ns();
     tt.stop = t0;
+    event(COLLECT_PRE_STOP_WORLD);
     stw_stop_world(self);
     tt.stopped = os_now_ns();
+    event(COLLECT_POST_STOP_WORLD);
 
+    event(COLLECT_MARK_START);
     mark_begin();
     roots_mark_all(self);
     finalize_after_mark();
+    event(COLLECT_MARK_END);
     tt.marked = tt.verified = os_now_ns();
     if (verify_mode || why == GC_REASON_VERIFY) {
         if (verify_mode == 2)
@@ -145,8 +183,10 @@ NOINLINE void collector_collect(enum gc_reason why)
     atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
     atomic_store_explicit(&trigger, next_trigger(live), memory_order_relaxed);
 
+    event(COLLECT_PRE_START_WORLD);
     stw_start_world();
     tt.restarted = os_now_ns();
+    event(COLLECT_POST_START_WORLD);
     uint64_t pause = tt.restarted - t0;
     stats.pause_total_ns += pause;
     if (pause > stats.pause_max_ns)
@@ -154,12 +194,14 @@ NOINLINE void collector_collect(enum gc_reason why)
 
     pageheap_scavenge(stats.collections, 2);
     if (trace_on()) {
-        static const char *const reasons[] = {"allocation", "explicit", "verify", "stress"};
+        static const char *const reasons[] = {"allocation", "explicit", "verify", "stress",
+                                              "out of memory"};
         size_t heap, mapped;
         pageheap_bytes(&heap, &mapped);
         tt.end = os_now_ns();
         trace_cycle(&tt, reasons[why], live, heap);
     }
+    event(COLLECT_END);
     threads_unlock();
     /* Keep the spill alive until the scans are done. */
     __asm__ volatile("" : : "r"(regs) : "memory");

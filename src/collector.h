@@ -30,7 +30,33 @@
 
 struct thread_rec;
 
-enum gc_reason { GC_REASON_ALLOC, GC_REASON_EXPLICIT, GC_REASON_VERIFY, GC_REASON_STRESS };
+enum gc_reason {
+    GC_REASON_ALLOC,
+    GC_REASON_EXPLICIT,
+    GC_REASON_VERIFY,
+    GC_REASON_STRESS,
+    GC_REASON_OOM, /* an allocation failed: collect before giving up */
+};
+
+/* Points of a cycle reported to hgc__collect_event, in this order. */
+enum collect_event {
+    COLLECT_START,
+    COLLECT_PRE_STOP_WORLD,
+    COLLECT_POST_STOP_WORLD,
+    COLLECT_MARK_START,
+    COLLECT_MARK_END,
+    COLLECT_PRE_START_WORLD,
+    COLLECT_POST_START_WORLD,
+    COLLECT_END,
+};
+
+/* Hooks of the Boehm layer (compat/), unset otherwise.  The event hook is
+ * called on the collecting thread with the world lock held (and between
+ * the stop and start events with the world stopped): it must not
+ * allocate or call into hgc.  dont_gc points at the layer's GC_dont_gc,
+ * which programs also write directly: while nonzero, nothing collects. */
+extern INTERNAL void (*hgc__collect_event)(enum collect_event ev);
+extern INTERNAL volatile int *hgc__dont_gc;
 
 void collector_init(void);
 bool collector_should_collect(void);
@@ -44,6 +70,10 @@ void collector_collect(enum gc_reason why);
 void collector_note_alloc(struct thread_rec *t, size_t bytes);
 void collector_disable(void);
 void collector_enable(void);
+/* Change HGC_GOGC (percent, -1 = off) and raise the heap floor, from
+ * now on. */
+void collector_set_gogc(long long percent);
+void collector_add_min_heap(size_t bytes);
 
 typedef struct collector_stats {
     uint64_t collections, pause_total_ns, pause_max_ns;

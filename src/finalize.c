@@ -13,6 +13,7 @@
 
 _Atomic size_t hgc__fin_registered;
 _Atomic size_t hgc__fin_ready;
+volatile int *hgc__fin_on_demand;
 
 /* ------------------------------------------------------------ addrmap */
 
@@ -458,7 +459,8 @@ void finalize_attend(thread_rec *t)
     if (t->in_finalizers)
         return; /* a finalizer allocating: its caller runs the rest */
     t->in_finalizers = true;
-    if (!atomic_load_explicit(&on_demand, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&on_demand, memory_order_relaxed) &&
+        !(hgc__fin_on_demand && *hgc__fin_on_demand)) {
         hgc_run_finalizers();
     } else if (atomic_exchange_explicit(&notify_pending, false, memory_order_relaxed)) {
         void (*notify)(void) = atomic_load(&notifier);

@@ -42,6 +42,9 @@
 extern INTERNAL _Atomic size_t hgc__fin_registered;
 /* Finalizers queued and not yet started. */
 extern INTERNAL _Atomic size_t hgc__fin_ready;
+/* The Boehm layer's GC_finalize_on_demand, which programs may write
+ * directly: nonzero acts as hgc_set_finalize_on_demand(1, ...). */
+extern INTERNAL volatile int *hgc__fin_on_demand;
 
 /* World stopped, roots drained: steps 1 to 4 above. */
 void finalize_after_mark(void);

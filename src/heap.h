@@ -231,6 +231,8 @@ void pageheap_init(void);
  * when the address space is exhausted.  span.needzero says whether the
  * memory may hold old data. */
 span *pageheap_alloc(size_t npages, enum span_state state);
+/* Cap the bytes of spans in use (0: no cap); allocations past it fail. */
+void pageheap_set_limit(size_t bytes);
 /* Try without growing the heap. */
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state);
 void pageheap_free(span *s);

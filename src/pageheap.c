@@ -35,6 +35,7 @@ static span *spare_descs;        /* recycled descriptors, linked by next */
 static arena **all_arenas;       /* for walks; grows by doubling */
 static size_t narenas, arenas_cap;
 static size_t in_use_bytes, free_unreleased_bytes;
+static size_t heap_limit = SIZE_MAX; /* on in_use_bytes: pageheap_set_limit */
 
 void pageheap_init(void)
 {
@@ -214,10 +215,23 @@ static span *carve(span *run, size_t npages, enum span_state state)
     return s;
 }
 
+/* Would npages more pages pass the limit?  Heap lock held. */
+static bool over_limit(size_t npages)
+{
+    return npages * PAGE_SIZE > heap_limit - in_use_bytes;
+}
+
+void pageheap_set_limit(size_t bytes)
+{
+    pthread_mutex_lock(&heap_lock);
+    heap_limit = bytes ? bytes : SIZE_MAX;
+    pthread_mutex_unlock(&heap_lock);
+}
+
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state)
 {
     pthread_mutex_lock(&heap_lock);
-    span *run = find_run(npages, state);
+    span *run = over_limit(npages) ? NULL : find_run(npages, state);
     span *s = run ? carve(run, npages, state) : NULL;
     pthread_mutex_unlock(&heap_lock);
     return s;
@@ -228,6 +242,10 @@ span *pageheap_alloc(size_t npages, enum span_state state)
     if (npages == 0 || npages > ((size_t)1 << (ADDRESS_BITS - PAGE_SHIFT)))
         return NULL;
     pthread_mutex_lock(&heap_lock);
+    if (over_limit(npages)) {
+        pthread_mutex_unlock(&heap_lock);
+        return NULL;
+    }
     span *run = find_run(npages, state);
     if (!run && grow(npages))
         run = find_run(npages, state);

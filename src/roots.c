@@ -53,6 +53,11 @@ void roots_remove(uintptr_t lo, uintptr_t hi)
     user_roots.n = j;
 }
 
+void roots_clear(void)
+{
+    user_roots.n = 0;
+}
+
 static void add_segment(uintptr_t lo, uintptr_t hi, void *arg)
 {
     (void)arg;
@@ -134,8 +139,12 @@ static void mark_root(const root_desc *d, void *arg)
 
 /* Every root is scanned first and the objects they reach are drained in
  * one go, so that all markers start together on the whole root set. */
+void (*hgc__push_other_roots)(void);
+
 void roots_mark_all(thread_rec *self)
 {
     roots_each(self, mark_root, NULL);
+    if (hgc__push_other_roots)
+        hgc__push_other_roots();
     mark_drain();
 }

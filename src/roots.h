@@ -12,6 +12,7 @@
 
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);
+void roots_clear(void); /* every user range */
 /* World running: record the writable data segments to scan. */
 void roots_snapshot_segments(void);
 /* What a root range is, for messages. */
@@ -38,6 +39,10 @@ void roots_describe(const root_desc *d, char *buf, size_t size);
  * region keeps running below the frame that entered it, so its stack range
  * is marked `moving`: its words may differ from one scan to the next. */
 void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg);
+/* The Boehm layer's GC_push_other_roots caller, unset otherwise: runs with
+ * the world stopped after the other roots are scanned, and may call
+ * mark_range on ranges of its own. */
+extern INTERNAL void (*hgc__push_other_roots)(void);
 /* World stopped: mark from every root.  self is the collecting thread. */
 void roots_mark_all(thread_rec *self);
 

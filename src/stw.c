@@ -42,6 +42,11 @@ static void stop_handler(int sig)
     errno = saved_errno;
 }
 
+int stw_signal(void)
+{
+    return stop_signal;
+}
+
 void stw_init(int sig)
 {
     stop_signal = sig;

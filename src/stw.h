@@ -16,6 +16,7 @@
 #include "threads.h"
 
 void stw_init(int stop_signal);
+int stw_signal(void); /* the stop signal in use */
 void stw_stop_world(thread_rec *self);
 void stw_start_world(void);
 void stw_blocking_enter(thread_rec *t);

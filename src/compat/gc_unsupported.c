@@ -1,0 +1,75 @@
+/*
+ * gc_unsupported.c -- Boehm's low-level marking interface (gc_mark.h)
+ * beyond other-root pushing: custom object kinds and mark procedures.
+ * hgc's marker has no place to call user mark procedures from, so these
+ * entry points exist only so that programs importing them load and fail
+ * with a message naming what is missing, not with a dynamic linker error.
+ *
+ * Pushing extra roots from a callback (GC_set_push_other_roots with
+ * GC_push_all / GC_push_all_eager / GC_push_conditional, as runtimes with
+ * their own stacks do) is supported: the callback runs while the world is
+ * stopped, after the other roots, and each push scans its range
+ * conservatively.
+ */
+#include "gc.h"
+
+#include "../mark.h"
+#include "../roots.h"
+#include "../util.h"
+
+#define VISIBLE __attribute__((visibility("default")))
+
+typedef void (*push_other_roots_proc)(void);
+__attribute__((visibility("default"))) push_other_roots_proc GC_push_other_roots;
+
+void GC_set_push_other_roots(push_other_roots_proc fn) VISIBLE;
+push_other_roots_proc GC_get_push_other_roots(void) VISIBLE;
+void GC_push_all(void *lo, void *hi) VISIBLE;
+void GC_push_all_eager(void *lo, void *hi) VISIBLE;
+void GC_push_conditional(void *lo, void *hi, int all) VISIBLE;
+
+static void call_push_other_roots(void)
+{
+    push_other_roots_proc fn = GC_push_other_roots;
+    if (fn)
+        fn();
+}
+
+__attribute__((constructor)) static void unsupported_load(void)
+{
+    hgc__push_other_roots = call_push_other_roots;
+}
+
+void GC_set_push_other_roots(push_other_roots_proc fn) { GC_push_other_roots = fn; }
+push_other_roots_proc GC_get_push_other_roots(void) { return GC_push_other_roots; }
+
+void GC_push_all(void *lo, void *hi) { mark_range((uintptr_t)lo, (uintptr_t)hi); }
+void GC_push_all_eager(void *lo, void *hi) { mark_range((uintptr_t)lo, (uintptr_t)hi); }
+
+void GC_push_conditional(void *lo, void *hi, int all)
+{
+    (void)all;
+    mark_range((uintptr_t)lo, (uintptr_t)hi);
+}
+
+#define UNSUPPORTED(name)                                                                  \
+    __attribute__((visibility("default"), noreturn)) void name(void);                      \
+    void name(void)                                                                        \
+    {                                                                                      \
+        hgc__fatal(#name " is not supported (custom object kinds and mark procedures; "    \
+                         "see docs/COMPAT.md)");                                           \
+    }
+
+UNSUPPORTED(GC_new_kind)
+UNSUPPORTED(GC_new_kind_inner)
+UNSUPPORTED(GC_new_proc)
+UNSUPPORTED(GC_new_proc_inner)
+UNSUPPORTED(GC_new_free_list)
+UNSUPPORTED(GC_new_free_list_inner)
+UNSUPPORTED(GC_generic_malloc_many)
+UNSUPPORTED(GC_mark_and_push)
+UNSUPPORTED(GC_set_mark_bit)
+UNSUPPORTED(GC_is_marked)
+UNSUPPORTED(GC_clear_mark_bit)
+UNSUPPORTED(GC_init_gcj_malloc)
+UNSUPPORTED(GC_gcj_malloc)

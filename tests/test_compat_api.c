@@ -1,0 +1,345 @@
+/*
+ * test_compat_api: the Boehm GC interface (include/gc.h, gc_typed.h),
+ * compiled against hgc's headers and linked with hgc's libgc.so.1.
+ *   - allocation kinds, strdup/strndup, realloc, free, GC_base/GC_size,
+ *     malloc_many, memalign;
+ *   - GC_disable / GC_dont_gc written directly stop collections; GC_gc_no
+ *     follows collections; heap statistics move the right way;
+ *   - uncollectable objects survive, roots added and cleared;
+ *   - finalizers through GC_finalize_on_demand (the variable) and the
+ *     notifier, replacing with ofn/ocd; disappearing links, general and
+ *     on the holder, long links, move and unregister codes;
+ *   - typed allocation: only described words keep objects alive;
+ *   - the warning procedure and GC_oom_fn on a heap limit;
+ *   - collection events, and threads through the GC_THREADS redirects
+ *     (an argument reachable only through pthread_create survives).
+ */
+#define _GNU_SOURCE
+#define GC_THREADS
+#include "gc.h"
+#include "gc_typed.h"
+
+#include "test.h"
+
+#include <pthread.h>
+
+#define MIN_DEAD(n) ((n) * 9 / 10)
+
+static void test_alloc(void)
+{
+    char *p = GC_MALLOC(100), *a = GC_MALLOC_ATOMIC(100);
+    CHECK(p && a && GC_base(p + 50) == p && GC_size(p) >= 100);
+    CHECK(test_is_zero(p, 100) && test_is_zero(a, 100));
+    char *s = GC_STRDUP("hello"), *t = GC_STRNDUP("hello world", 5);
+    CHECK(s && t && strcmp(s, "hello") == 0 && strcmp(t, "hello") == 0);
+    CHECK(GC_strdup(NULL) == NULL);
+    memcpy(p, "abcdef", 7);
+    p = GC_REALLOC(p, 5000);
+    CHECK(p && strcmp(p, "abcdef") == 0 && GC_size(p) >= 5000);
+    GC_FREE(p);
+    GC_FREE(NULL);
+    CHECK(GC_is_heap_ptr(a) && !GC_is_heap_ptr(&p));
+    void *list = GC_malloc_many(32);
+    int n = 0;
+    for (void *q = list; q; q = GC_NEXT(q))
+        n++;
+    CHECK(n >= 1);
+    void *m = NULL;
+    CHECK(GC_posix_memalign(&m, 4096, 100) == 0 && ((uintptr_t)m & 4095) == 0);
+    CHECK(GC_posix_memalign(&m, 3, 100) == EINVAL);
+    CHECK(GC_generic_malloc(64, GC_I_PTRFREE) != NULL);
+    CHECK(GC_get_version() == (8u << 16 | 2u << 8 | 2u));
+}
+
+static void test_control(void)
+{
+    GC_gcollect();
+    GC_word before = GC_gc_no;
+    CHECK(before >= 1 && GC_get_gc_no() == before);
+    GC_disable();
+    CHECK(GC_is_disabled());
+    GC_gcollect();
+    CHECK(GC_gc_no == before);
+    GC_enable();
+    GC_dont_gc = 1; /* as old programs do */
+    GC_gcollect();
+    CHECK(GC_gc_no == before);
+    GC_dont_gc = 0;
+    GC_gcollect();
+    CHECK(GC_gc_no == before + 1);
+    CHECK(GC_try_to_collect(NULL) == 1 && GC_gc_no == before + 2);
+    size_t total = GC_get_total_bytes();
+    test_churn(2 * MiB);
+    CHECK(GC_get_total_bytes() >= total + 2 * MiB);
+    CHECK(GC_get_heap_size() > 0);
+    GC_word heap, freeb, unmapped, since, tot;
+    GC_get_heap_usage_safe(&heap, &freeb, &unmapped, &since, &tot);
+    CHECK(heap == GC_get_heap_size() && tot >= total);
+    struct GC_prof_stats_s ps[2];
+    CHECK(GC_get_prof_stats(ps, sizeof ps) == sizeof ps[0]);
+    CHECK(ps[0].gc_no == GC_gc_no && ps[1].gc_no == (GC_word)-1);
+    CHECK(GC_expand_hp(MiB) == 1);
+}
+
+/* Uncollectable objects and roots. */
+static uintptr_t hidden_unc;
+static void *root_slot[4];
+
+static TEST_NOINLINE void make_unc(void)
+{
+    uint64_t *u = GC_MALLOC_UNCOLLECTABLE(64);
+    CHECK(u != NULL);
+    u[0] = 0x1234;
+    hidden_unc = test_hide(u);
+    root_slot[0] = GC_MALLOC_ATOMIC(32);
+    memset(root_slot[0], 7, 32);
+}
+
+static void test_roots_and_unc(void)
+{
+    GC_add_roots(root_slot, root_slot + 4);
+    make_unc();
+    test_collect_n(2);
+    test_churn(2 * MiB);
+    CHECK(((uint64_t *)test_unhide(hidden_unc))[0] == 0x1234);
+    CHECK(((unsigned char *)root_slot[0])[31] == 7);
+    GC_remove_roots(root_slot, root_slot + 4);
+    GC_add_roots(root_slot, root_slot + 4);
+    GC_clear_roots();
+    GC_FREE(test_unhide(hidden_unc));
+}
+
+/* Finalizers and disappearing links. */
+#define N 100
+static int finalized[N];
+static int notified;
+static void notifier(void) { notified++; }
+
+static void fin(void *obj, void *cd)
+{
+    (void)obj;
+    finalized[(uintptr_t)cd]++;
+}
+
+static void fin_other(void *obj, void *cd) { (void)obj, (void)cd; }
+
+static void **links;      /* malloc memory: N general + N long */
+static void **holders[N]; /* objects holding a link to themselves */
+
+static TEST_NOINLINE void make_finalizable(void)
+{
+    for (uintptr_t i = 0; i < N; i++) {
+        void **o = GC_MALLOC(4 * sizeof(void *));
+        CHECK(o != NULL);
+        GC_finalization_proc ofn;
+        void *ocd;
+        GC_REGISTER_FINALIZER(o, fin_other, NULL, &ofn, &ocd);
+        CHECK(ofn == NULL);
+        GC_REGISTER_FINALIZER(o, fin, (void *)i, &ofn, &ocd);
+        CHECK(ofn == fin_other && ocd == NULL);
+        links[i] = o;
+        CHECK(GC_general_register_disappearing_link(&links[i], o) == GC_SUCCESS);
+        CHECK(GC_general_register_disappearing_link(&links[i], o) == GC_DUPLICATE);
+        links[N + i] = o;
+        CHECK(GC_register_long_link(&links[N + i], o) == GC_SUCCESS);
+        /* A link inside the object: cleared when the object dies. */
+        o[1] = (void *)GC_HIDE_POINTER(o);
+        CHECK(GC_register_disappearing_link(&o[1]) == GC_SUCCESS);
+        holders[i] = o;
+    }
+}
+
+static TEST_NOINLINE void drop_holders(void)
+{
+    for (int i = 0; i < N; i++)
+        holders[i] = NULL;
+}
+
+static void test_finalization(void)
+{
+    links = calloc(2 * N, sizeof *links);
+    CHECK(links != NULL);
+    GC_finalize_on_demand = 1; /* the variable, as old programs set it */
+    GC_set_finalizer_notifier(notifier);
+    CHECK(GC_get_finalizer_notifier() == notifier);
+    make_finalizable();
+    drop_holders();
+    test_collect_n(2);
+    int cleared = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK(finalized[i] == 0); /* on demand: not yet */
+        if (links[i] == NULL) {
+            cleared++;
+            CHECK(links[N + i] != NULL); /* long links wait for the finalizer */
+        }
+    }
+    CHECKF(cleared >= MIN_DEAD(N), "only %d of %d disappearing links cleared", cleared, N);
+    CHECK(notified >= 1 && GC_should_invoke_finalizers());
+    int ran = GC_invoke_finalizers();
+    CHECK(ran >= cleared && !GC_should_invoke_finalizers());
+    GC_finalize_on_demand = 0;
+    test_collect_n(2);
+    int gone = 0;
+    for (int i = 0; i < N; i++)
+        gone += finalized[i] == 1 && links[N + i] == NULL;
+    CHECKF(gone >= MIN_DEAD(N), "only %d of %d long links cleared", gone, N);
+    for (int i = 0; i < 2 * N; i++) {
+        GC_unregister_disappearing_link(&links[i]);
+        GC_unregister_long_link(&links[i]);
+    }
+    void *o = GC_MALLOC(16);
+    links[0] = o;
+    CHECK(GC_general_register_disappearing_link(&links[0], o) == GC_SUCCESS);
+    CHECK(GC_move_disappearing_link(&links[0], &links[1]) == GC_SUCCESS);
+    CHECK(GC_move_disappearing_link(&links[0], &links[1]) == GC_NOT_FOUND);
+    CHECK(GC_unregister_disappearing_link(&links[1]) == 1);
+    CHECK(GC_unregister_disappearing_link(&links[1]) == 0);
+    free(links);
+}
+
+/* Typed: word 0 described, word 1 not; both hold a target. */
+static TEST_NOINLINE void *make_typed(GC_descr d, void **wl)
+{
+    void **o = GC_MALLOC_EXPLICITLY_TYPED(2 * sizeof(void *), d);
+    CHECK(o != NULL);
+    for (int w = 0; w < 2; w++) {
+        o[w] = GC_MALLOC_ATOMIC(16);
+        wl[w] = o[w];
+        CHECK(GC_general_register_disappearing_link(&wl[w], o[w]) == GC_SUCCESS);
+    }
+    return o;
+}
+
+static void test_typed(void)
+{
+    GC_word bm[GC_BITMAP_SIZE(void *[2])] = {0};
+    GC_set_bit(bm, 0);
+    CHECK(GC_get_bit(bm, 0) && !GC_get_bit(bm, 1));
+    GC_descr d = GC_make_descriptor(bm, 2);
+    enum { M = 50 };
+    void **wl = calloc(2 * M, sizeof *wl);
+    void *volatile *objs = calloc(M, sizeof *objs);
+    CHECK(wl && objs);
+    void *keep = GC_MALLOC(M * sizeof(void *)); /* holds the objects */
+    for (int i = 0; i < M; i++)
+        ((void **)keep)[i] = make_typed(d, wl + 2 * i);
+    test_collect_n(2);
+    int dead = 0;
+    for (int i = 0; i < M; i++) {
+        CHECK(wl[2 * i] != NULL);
+        dead += wl[2 * i + 1] == NULL;
+    }
+    CHECKF(dead >= MIN_DEAD(M), "only %d of %d undescribed targets died", dead, M);
+    for (int i = 0; i < 2 * M; i++)
+        GC_unregister_disappearing_link(&wl[i]);
+    void *arr = GC_CALLOC_EXPLICITLY_TYPED(100, 2 * sizeof(void *), d);
+    CHECK(arr && GC_size(arr) >= 1600);
+    free(wl);
+    free((void *)objs);
+    GC_FREE(keep);
+}
+
+/* Warnings and out of memory under a heap limit. */
+static int warned, oom_called;
+static void warn(char *msg, GC_word arg)
+{
+    (void)arg;
+    if (strstr(msg, "GC Warning: ") == msg && strstr(msg, "out of memory"))
+        warned++;
+}
+static void *oom(size_t n)
+{
+    (void)n;
+    oom_called++;
+    return NULL;
+}
+
+static void test_limits(void)
+{
+    GC_warn_proc old = GC_get_warn_proc();
+    CHECK(old != NULL);
+    GC_set_warn_proc(warn);
+    CHECK(GC_get_warn_proc() == warn);
+    GC_set_oom_fn(oom);
+    CHECK(GC_get_oom_fn() == oom);
+    GC_set_max_heap_size(GC_get_heap_size() + 8 * MiB);
+    CHECK(GC_MALLOC(64 * MiB) == NULL);
+    CHECK(warned == 1 && oom_called == 1);
+    CHECK(GC_MALLOC(MiB) != NULL); /* below the limit: fine */
+    GC_set_max_heap_size(0);
+    CHECK(GC_MALLOC(64 * MiB) != NULL);
+    GC_set_warn_proc(old);
+    GC_oom_fn = NULL;
+}
+
+/* Events and thread redirects. */
+static int events[16];
+static void on_event(GC_EventType e)
+{
+    if ((unsigned)e < 16)
+        events[e]++;
+}
+
+static void *thread_body(void *arg)
+{
+    uint64_t *p = arg;
+    CHECK(GC_thread_is_registered());
+    test_churn(4 * MiB); /* collections while arg lives only in here */
+    GC_gcollect();
+    for (int i = 0; i < 64; i++)
+        CHECK(p[i] == (uint64_t)i * 3);
+    struct GC_stack_base sb;
+    CHECK(GC_get_stack_base(&sb) == GC_SUCCESS && (char *)sb.mem_base > (char *)&sb);
+    return p;
+}
+
+static TEST_NOINLINE void start_threads(pthread_t *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t *arg = GC_MALLOC_ATOMIC(64 * sizeof *arg);
+        for (int j = 0; j < 64; j++)
+            arg[j] = (uint64_t)j * 3;
+        CHECK(pthread_create(&t[i], NULL, thread_body, arg) == 0);
+    }
+}
+
+static void *blocked(void *cd) { return cd; }
+
+static void test_threads_and_events(void)
+{
+    GC_set_on_collection_event(on_event);
+    CHECK(GC_get_on_collection_event() == on_event);
+    GC_gcollect();
+    CHECK(events[GC_EVENT_START] == 1 && events[GC_EVENT_END] == 1 &&
+          events[GC_EVENT_PRE_STOP_WORLD] == 1 && events[GC_EVENT_POST_START_WORLD] == 1);
+    GC_set_on_collection_event(NULL);
+    pthread_t t[4];
+    start_threads(t, 4);
+    test_clear_stack();
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        CHECK(pthread_join(t[i], &r) == 0 && r != NULL);
+    }
+    CHECK(GC_do_blocking(blocked, &notified) == &notified);
+    CHECK(GC_register_my_thread(NULL) == GC_DUPLICATE);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, GC_get_suspend_signal());
+    CHECK(pthread_sigmask(SIG_BLOCK, &set, &old) == 0);
+    CHECK(pthread_sigmask(SIG_SETMASK, &old, &set) == 0);
+    CHECK(!sigismember(&set, GC_get_suspend_signal())); /* never blocked */
+}
+
+int main(void)
+{
+    GC_INIT();
+    test_alloc();
+    test_control();
+    test_roots_and_unc();
+    test_finalization();
+    test_typed();
+    test_limits();
+    test_threads_and_events();
+    printf("test_compat_api: ok\n");
+    return 0;
+}
