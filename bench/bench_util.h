@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Print "PROG: message" to stderr and abort (so that a failed check can't be
  * mistaken for a result, and leaves a core for a debugger). */
@@ -30,7 +31,6 @@ static inline void bench_fatal(const char *fmt, ...)
     abort();
 }
 
-/* Seconds on the monotonic clock. */
 /* Zero the 64 KiB of stack below the caller.  A conservative collector
  * scans whole stack frames, and a slot that a new frame leaves unwritten
  * still holds whatever an earlier, deeper call stored there; a benchmark
@@ -44,6 +44,7 @@ static __attribute__((noinline, unused)) void bench_scrub_stack(void)
     __asm__ volatile("" : : "r"(buf) : "memory"); /* keep the stores */
 }
 
+/* Seconds on the monotonic clock. */
 static inline double bench_now(void)
 {
     struct timespec t;
@@ -59,6 +60,66 @@ static inline long bench_peak_rss_kb(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return -1;
     return ru.ru_maxrss;
+}
+
+/* Current resident set size in KiB (Linux: /proc/self/statm), -1 if
+ * unknown.  A system call and a little parsing: for sampling, not for a
+ * hot loop. */
+static inline long bench_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size, resident;
+    if (f == NULL)
+        return -1;
+    int n = fscanf(f, "%ld %ld", &size, &resident);
+    fclose(f);
+    return n == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+
+/* A small deterministic PRNG (xorshift64*): the same seed gives the same
+ * sequence for every back end, so all of them do the same work. */
+typedef struct bench_rng {
+    unsigned long long s;
+} bench_rng;
+
+static inline bench_rng bench_rng_seed(unsigned long long seed)
+{
+    bench_rng r = {seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL};
+    if (r.s == 0)
+        r.s = 1;
+    return r;
+}
+
+static inline unsigned long long bench_rng_next(bench_rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545f4914f6cdd1dULL;
+}
+
+/* Uniform in [0, n) for n >= 1 (the modulo bias is irrelevant here). */
+static inline unsigned long long bench_rng_below(bench_rng *r, unsigned long long n)
+{
+    return (bench_rng_next(r) >> 11) % n;
+}
+
+/* Print the fields every RESULT line ends with, and the newline:
+ *   time_s=.. peak_rss_kb=.. collections=.. max_pause_ms=.. backend=..
+ * collections and max_pause_ms are -1 where the back end has none. */
+static inline void bench_result_tail(double time_s)
+{
+    long long collections;
+    double max_pause_ms;
+    bench_gc_stats(&collections, &max_pause_ms);
+    printf(" time_s=%.4f peak_rss_kb=%ld collections=%lld", time_s, bench_peak_rss_kb(),
+           collections);
+    if (max_pause_ms < 0)
+        printf(" max_pause_ms=-1");
+    else
+        printf(" max_pause_ms=%.3f", max_pause_ms);
+    printf(" backend=%s\n", BENCH_BACKEND);
+    fflush(stdout);
 }
 
 /* Parse a decimal integer in [lo, hi]; on error print usage hint, exit 2. */

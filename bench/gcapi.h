@@ -2,14 +2,24 @@
  * gcapi.h -- one allocation interface, three back ends, for the benchmarks.
  *
  * Compile each benchmark with exactly one of
- *   -DBENCH_HGC     hgc (include <hgc.h>, link libhgc)
- *   -DBENCH_BOEHM   Boehm-Demers-Weiser GC (Debian libgc-dev, link -lgc)
- *   -DBENCH_MALLOC  the system malloc: calloc() / free(); GC_FREE really frees
+ *   -DBENCH_HGC       hgc (include <hgc.h>, link libhgc)
+ *   -DBENCH_BOEHM     Boehm-Demers-Weiser GC (Debian libgc-dev, link -lgc)
+ *   -DBENCH_MALLOC    the system malloc: calloc() / free(); GC_FREE really frees
+ *   -DBENCH_MIMALLOC  as BENCH_MALLOC, linked with -lmimalloc, which replaces
+ *                     malloc() and friends at link time (libmimalloc-dev)
+ *   -DBENCH_JEMALLOC  as BENCH_MALLOC, linked with -ljemalloc (libjemalloc-dev)
+ *
+ * For the last two, GC_INIT() checks that a malloc()ed block really comes
+ * from that allocator and aborts otherwise, so a link that silently kept
+ * glibc's malloc cannot be reported under the wrong name.
  *
  * and use only these names:
  *   GC_INIT()              once, at the start of main(), on the main thread
  *   GC_ALLOC(n)            n zeroed bytes that may hold heap pointers
  *   GC_ALLOC_ATOMIC(n)     n zeroed bytes that hold no heap pointers
+ *   GC_REALLOC(p, n)       resize p (NULL: allocate) keeping min(old, n)
+ *                          bytes and p's kind; bytes past the old size are
+ *                          unspecified (zero for the collectors, not malloc)
  *   GC_FREE(p)             explicit free (NULL is a no-op)
  *   THREAD_REGISTER()      at the start of every worker thread
  *   THREAD_UNREGISTER()    at the end of every worker thread, after its last
@@ -18,9 +28,12 @@
  *                          collections so far and the longest stop-the-world
  *                          pause in milliseconds; -1 where the back end has
  *                          no such number
- *   BENCH_BACKEND          "hgc", "boehm" or "malloc"
+ *   bench_heap_bytes()     bytes of heap the collector holds now, -1 for
+ *                          the malloc back ends (cheap enough to call every
+ *                          few milliseconds)
+ *   BENCH_BACKEND          "hgc", "boehm", "malloc", "mimalloc", "jemalloc"
  *   BENCH_GC_DROPS         1 when unreferenced memory is reclaimed without
- *                          GC_FREE (a collector), 0 for malloc
+ *                          GC_FREE (a collector), 0 for the malloc back ends
  *
  * Every macro expands to one call of a static inline function, so arguments
  * are evaluated exactly once.  The allocation functions never return NULL:
@@ -42,8 +55,21 @@
 #define _GNU_SOURCE
 #endif
 
-#if (defined(BENCH_HGC) + defined(BENCH_BOEHM) + defined(BENCH_MALLOC)) != 1
-#error "define exactly one of BENCH_HGC, BENCH_BOEHM, BENCH_MALLOC"
+#if (defined(BENCH_HGC) + defined(BENCH_BOEHM) + defined(BENCH_MALLOC) + \
+     defined(BENCH_MIMALLOC) + defined(BENCH_JEMALLOC)) != 1
+#error "define exactly one of BENCH_HGC, BENCH_BOEHM, BENCH_MALLOC, BENCH_MIMALLOC, BENCH_JEMALLOC"
+#endif
+
+#if defined(BENCH_HGC)
+#define BENCH_BACKEND "hgc"
+#elif defined(BENCH_BOEHM)
+#define BENCH_BACKEND "boehm"
+#elif defined(BENCH_MIMALLOC)
+#define BENCH_BACKEND "mimalloc"
+#elif defined(BENCH_JEMALLOC)
+#define BENCH_BACKEND "jemalloc"
+#else
+#define BENCH_BACKEND "malloc"
 #endif
 
 #if defined(BENCH_BOEHM)
@@ -53,32 +79,28 @@
 #include <gc.h>
 #elif defined(BENCH_HGC)
 #include <hgc.h>
+#elif defined(BENCH_MIMALLOC)
+#include <mimalloc.h>
+#elif defined(BENCH_JEMALLOC)
+#include <jemalloc/jemalloc.h>
 #endif
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-/* Print "bench: allocation of N bytes failed" and abort. */
+/* Print "bench (BACKEND): allocation of N bytes failed" and abort. */
 static inline void bench_alloc_failed(size_t n)
 {
-    fprintf(stderr, "bench (%s): allocation of %zu bytes failed\n",
-#if defined(BENCH_HGC)
-            "hgc",
-#elif defined(BENCH_BOEHM)
-            "boehm",
-#else
-            "malloc",
-#endif
-            n);
+    fprintf(stderr, "bench (%s): allocation of %zu bytes failed\n", BENCH_BACKEND, n);
     abort();
 }
 
 /* ------------------------------------------------------------------ hgc */
 #if defined(BENCH_HGC)
 
-#define BENCH_BACKEND "hgc"
 #define BENCH_GC_DROPS 1
 
 static inline void bench_gc_init(void)
@@ -102,9 +124,24 @@ static inline void *bench_gc_alloc_atomic(size_t n)
     return p;
 }
 
+static inline void *bench_gc_realloc(void *p, size_t n)
+{
+    void *q = hgc_realloc(p, n);
+    if (__builtin_expect(q == NULL && n != 0, 0))
+        bench_alloc_failed(n);
+    return q;
+}
+
 static inline void bench_gc_free(void *p)
 {
     hgc_free(p);
+}
+
+static inline long long bench_heap_bytes(void)
+{
+    hgc_stats st;
+    hgc_get_stats(&st);
+    return (long long)st.heap_bytes;
 }
 
 static inline void bench_thread_register(void)
@@ -128,7 +165,6 @@ static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
 /* ---------------------------------------------------------------- Boehm */
 #elif defined(BENCH_BOEHM)
 
-#define BENCH_BACKEND "boehm"
 #define BENCH_GC_DROPS 1
 
 /*
@@ -192,9 +228,22 @@ static inline void *bench_gc_alloc_atomic(size_t n)
     return p;
 }
 
+static inline void *bench_gc_realloc(void *p, size_t n)
+{
+    void *q = GC_REALLOC(p, n);
+    if (__builtin_expect(q == NULL && n != 0, 0))
+        bench_alloc_failed(n);
+    return q;
+}
+
 static inline void bench_gc_free(void *p)
 {
     GC_FREE(p);
+}
+
+static inline long long bench_heap_bytes(void)
+{
+    return (long long)GC_get_heap_size();
 }
 
 /* Threads started with pthread_create() are registered by Boehm's
@@ -216,19 +265,47 @@ static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
                         : (double)bench_boehm_max_pause_ns / 1e6;
 }
 
-/* gc.h defines GC_INIT and GC_FREE itself; the uniform names below take
- * over (bench_gc_init above already holds the expansion of gc.h's GC_INIT). */
+/* gc.h defines GC_INIT, GC_FREE and GC_REALLOC itself; the uniform names
+ * below take over (bench_gc_init above already holds the expansion of
+ * gc.h's GC_INIT). */
 #undef GC_INIT
 #undef GC_FREE
+#undef GC_REALLOC
 
-/* --------------------------------------------------------------- malloc */
+/* ------------------------------------------- malloc, mimalloc, jemalloc */
 #else
 
-#define BENCH_BACKEND "malloc"
 #define BENCH_GC_DROPS 0
 
 static inline void bench_gc_init(void)
 {
+#if defined(BENCH_MIMALLOC)
+    /* A block from calloc() must lie in mimalloc's heap. */
+    void *p = calloc(1, 64);
+    int ok = p != NULL && mi_is_in_heap_region(p);
+    free(p);
+    if (!ok) {
+        fprintf(stderr, "bench (mimalloc): malloc() is not mimalloc's (version %d)\n",
+                mi_version());
+        abort();
+    }
+#elif defined(BENCH_JEMALLOC)
+    /* jemalloc counts the bytes each thread allocates; malloc() must move
+     * that counter. */
+    uint64_t before = 0, after = 0;
+    size_t len = sizeof before;
+    int rc = mallctl("thread.allocated", &before, &len, NULL, 0);
+    void *p = malloc(4096);
+    __asm__ volatile("" : : "r"(p) : "memory"); /* keep the call */
+    len = sizeof after;
+    if (rc == 0)
+        rc = mallctl("thread.allocated", &after, &len, NULL, 0);
+    free(p);
+    if (rc != 0 || after < before + 4096) {
+        fprintf(stderr, "bench (jemalloc): malloc() is not jemalloc's\n");
+        abort();
+    }
+#endif
 }
 
 static inline void *bench_gc_alloc(size_t n)
@@ -247,9 +324,22 @@ static inline void *bench_gc_alloc_atomic(size_t n)
     return p;
 }
 
+static inline void *bench_gc_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (__builtin_expect(q == NULL && n != 0, 0))
+        bench_alloc_failed(n);
+    return q;
+}
+
 static inline void bench_gc_free(void *p)
 {
     free(p);
+}
+
+static inline long long bench_heap_bytes(void)
+{
+    return -1;
 }
 
 static inline void bench_thread_register(void)
@@ -271,6 +361,7 @@ static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
 #define GC_INIT() bench_gc_init()
 #define GC_ALLOC(n) bench_gc_alloc(n)
 #define GC_ALLOC_ATOMIC(n) bench_gc_alloc_atomic(n)
+#define GC_REALLOC(p, n) bench_gc_realloc(p, n)
 #define GC_FREE(p) bench_gc_free(p)
 #define THREAD_REGISTER() bench_thread_register()
 #define THREAD_UNREGISTER() bench_thread_unregister()

@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
 # bench.sh -- build the benchmark programs and compare hgc with the Boehm GC
-# (and the system malloc where it applies).
+# and with glibc malloc, mimalloc and jemalloc where explicit frees apply.
 #
 # usage: scripts/bench.sh            (from anywhere; works in the repo root)
 #
 # environment:
-#   REPS=N           runs per measurement, median reported (default 3)
-#   QUICK=1          REPS=1, binary-trees depth 18, churn N=5000000
+#   QUICK=1          small sizes, one run each (under 2 minutes on 2 cores)
+#   REPS=N           runs per measurement, median reported (default 3, QUICK 1)
+#   REPS_LONG=N      runs of the binary-trees --free rows, the slowest ones
+#                    (default 1)
 #   BT_DEPTH=D       binary-trees depth (default 21, QUICK 18)
-#   CHURN_N=N        churn allocations per thread (default 20000000, QUICK 5000000)
+#   CHURN_N=N        churn allocations per thread (default 20M, QUICK 10M)
+#   NESTED_N=N       nested_churn records (10 allocations each) per thread
+#                    (default 5M, QUICK 1M)
+#   LIVE_SLOTS=N LIVE_STEPS=N   live_set objects and replacements per thread
+#                    (default 400k and 10M, QUICK 400k and 2M)
+#   PP_NODES=N PP_ALLOCS=N      pause_probe live tree nodes and short-lived
+#                    allocations (default 8M and 100M, QUICK 4M and 20M)
+#   MIXED_STEPS=N    mixed_sizes steps per thread (default 10M, QUICK 2M)
+#   STRINGS_DOCS=N   strings documents (default 20000, QUICK 5000)
 #   BUILD_DIR=dir    CMake build directory (default build)
 #   BENCH_TIMEOUT=S  per-run limit in seconds (default 900)
+#   HGC_GOGC         passed on to hgc; also sets the live-set RSS target
 #
-# Output: a markdown table on stdout, also written with the raw RESULT lines
-# to bench/results/latest.md (raw lines alone: bench/results/latest-raw.txt).
+# Steps: (a) install missing Debian packages when root (a warning and
+# fewer back ends otherwise), (b) build, (c) run every workload, back ends
+# alternating within each repetition, (d) print one markdown table with
+# the target lines, and write bench/results/: latest.md (the table and the
+# raw lines), latest-raw.txt, results.json (every run and the medians),
+# ratios.svg and pause_probe.svg (gnuplot), the pause probe's samples
+# (pause_probe_<backend>.csv) and hgc's trace of it (pause_probe_trace.json).
 # Build logs and progress go to stderr.  Exit status 1 when a build or a
-# benchmark run failed (its cell reads FAIL); the others still run.
+# run failed (its cell reads FAIL); the others still run.
 #
-# Runs are strictly sequential (the CI machine has two cores), and the back
-# ends alternate within each repetition so that drift hits them alike.
+# Runs are strictly sequential (the machine may have two cores only).
 set -u
 export LC_ALL=C
 
@@ -27,35 +42,67 @@ cd "$ROOT" || exit 1
 
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-    REPS=1
+    REPS=${REPS:-1}
     BT_DEPTH=${BT_DEPTH:-18}
-    CHURN_N=${CHURN_N:-5000000}
+    CHURN_N=${CHURN_N:-10000000}
+    NESTED_N=${NESTED_N:-1000000}
+    LIVE_STEPS=${LIVE_STEPS:-2000000}
+    PP_NODES=${PP_NODES:-4000000}
+    PP_ALLOCS=${PP_ALLOCS:-20000000}
+    MIXED_STEPS=${MIXED_STEPS:-2000000}
+    STRINGS_DOCS=${STRINGS_DOCS:-5000}
 else
     REPS=${REPS:-3}
     BT_DEPTH=${BT_DEPTH:-21}
     CHURN_N=${CHURN_N:-20000000}
+    NESTED_N=${NESTED_N:-5000000}
+    LIVE_STEPS=${LIVE_STEPS:-10000000}
+    PP_NODES=${PP_NODES:-8000000}
+    PP_ALLOCS=${PP_ALLOCS:-100000000}
+    MIXED_STEPS=${MIXED_STEPS:-10000000}
+    STRINGS_DOCS=${STRINGS_DOCS:-20000}
 fi
+REPS_LONG=${REPS_LONG:-1}
+LIVE_SLOTS=${LIVE_SLOTS:-400000}
+MIXED_SLOTS=50000
+GOGC=${HGC_GOGC:-100}
 BUILD_DIR=${BUILD_DIR:-build}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 BIN="$BUILD_DIR/bench"
 RESULTS_DIR="$ROOT/bench/results"
+ALL="hgc boehm malloc mimalloc jemalloc"
 
-case "$REPS" in ''|*[!0-9]*|0) echo "bench: REPS must be a positive integer" >&2; exit 2 ;; esac
+for v in REPS REPS_LONG; do
+    case "${!v}" in ''|*[!0-9]*|0) echo "bench: $v must be a positive integer" >&2; exit 2 ;; esac
+done
+case "$GOGC" in ''|*[!0-9]*) echo "bench: HGC_GOGC=$GOGC: the RSS target needs a number" >&2; GOGC=100 ;; esac
 
 log() { echo "bench: $*" >&2; }
+START=$(date +%s)
 
 # ---------------------------------------------------------------- (a) packages
-if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libgc-dev >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        log "installing libgc-dev cmake gcc make"
+# Debian package -> what shows that it is there.
+need=()
+for pkg in libgc-dev:/usr/include/gc.h libmimalloc-dev:/usr/include/mimalloc.h \
+           libjemalloc-dev:/usr/include/jemalloc/jemalloc.h \
+           gnuplot-nox:gnuplot cmake:cmake gcc:gcc make:make; do
+    name=${pkg%%:*} probe=${pkg#*:}
+    case "$probe" in
+        /*) [ -e "$probe" ] || need+=("$name") ;;
+        *) command -v "$probe" >/dev/null 2>&1 || need+=("$name") ;;
+    esac
+done
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing ${need[*]}"
         export DEBIAN_FRONTEND=noninteractive
         if ! { apt-get update -qq >/dev/null &&
-               apt-get install -y -qq libgc-dev cmake gcc make >/dev/null; }; then
-            log "warning: apt-get failed; the Boehm benchmarks may be missing"
+               apt-get install -y -qq "${need[@]}" >/dev/null; }; then
+            log "warning: apt-get failed; some back ends or the plots may be missing"
         fi
     else
-        log "warning: libgc-dev is not installed and we are not root;" \
-            "the Boehm benchmarks will be missing"
+        log "warning: missing ${need[*]} and cannot install (not root, or no apt-get);" \
+            "those back ends (or the plots) will be missing"
     fi
 fi
 
@@ -66,13 +113,17 @@ if ! { cmake -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DHGC_BUILD_BENCH=ON >/d
     log "build failed"
     exit 1
 fi
+BUILT=$(date +%s)
 
 # --------------------------------------------------------------------- (c) run
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hgc-bench.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
-RAW="$TMP/raw.txt"
-: >"$RAW"
+RUNS="$TMP/runs.txt"     # bench_id=ID rep=N <RESULT fields>
+FAILS="$TMP/fails.txt"   # ID BACKEND: command (exit status)
+: >"$RUNS"
+: >"$FAILS"
 STATUS=0
+mkdir -p "$RESULTS_DIR"
 
 if command -v timeout >/dev/null 2>&1; then
     TIMEOUT_CMD=(timeout "$BENCH_TIMEOUT")
@@ -80,76 +131,90 @@ else
     TIMEOUT_CMD=()
 fi
 
-# field NAME < "RESULT k=v k=v ..."  ->  the value of NAME
-field() {
-    awk -v k="$1" '{ for (i = 1; i <= NF; i++) { n = index($i, "=");
-        if (n > 0 && substr($i, 1, n - 1) == k) { print substr($i, n + 1); exit } } }'
-}
-
-# Values of one statistic, one per line, are kept in $TMP/<id>.<backend>.<stat>.
-# A run that failed leaves $TMP/<id>.<backend>.fail.
-
-# run_one ID BACKEND PROGRAM ARGS... : one run, statistics appended
+# run_one ID REP BACKEND PROGRAM ARGS... : one run, its RESULT line kept.
+# The malloc back ends get $MALLOC_ARGS in front of ARGS (for --free).
+# The first pause-probe run of each back end writes its samples (CSV),
+# and hgc's its collector trace, for the plot.
 run_one() {
-    local id=$1 be=$2 prog=$3
-    shift 3
-    local exe="$BIN/${prog}_$be" key="$TMP/$id.$be" out rc line
+    local id=$1 rep=$2 be=$3 prog=$4
+    shift 4
+    local exe="$BIN/${prog}_$be" out rc line
+    local env=()
     [ -x "$exe" ] || return 0
-    [ -e "$key.fail" ] && return 0
-    out=$(${TIMEOUT_CMD[@]+"${TIMEOUT_CMD[@]}"} "$exe" "$@" 2>"$key.stderr")
+    grep -q "^$id $be:" "$FAILS" && return 0
+    case "$be" in malloc|mimalloc|jemalloc) set -- ${MALLOC_ARGS:-} "$@" ;; esac
+    if [ "$prog" = pause_probe ] && [ "$rep" = 1 ]; then
+        env+=("BENCH_CSV=$RESULTS_DIR/pause_probe_$be.csv")
+        [ "$be" = hgc ] && env+=("HGC_TRACE=$RESULTS_DIR/pause_probe_trace.json")
+    fi
+    out=$(env ${env[@]+"${env[@]}"} ${TIMEOUT_CMD[@]+"${TIMEOUT_CMD[@]}"} "$exe" "$@" \
+          2>"$TMP/stderr")
     rc=$?
     line=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -n 1)
     if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
         log "FAILED: $exe $* (exit $rc)"
-        tail -n 5 "$key.stderr" | sed 's/^/    /' >&2
-        echo "FAILED $id $be exit=$rc: $exe $*" >>"$RAW"
-        : >"$key.fail"
+        tail -n 5 "$TMP/stderr" | sed 's/^/    /' >&2
+        echo "$id $be: $exe $* (exit $rc)" >>"$FAILS"
         STATUS=1
         return 0
     fi
-    echo "$line" >>"$RAW"
-    local s
-    for s in time_s mops peak_rss_kb max_pause_ms collections; do
-        printf '%s\n' "$line" | field "$s" >>"$key.$s"
-    done
-    log "  $id $be: $(printf '%s\n' "$line" | cut -d' ' -f2-)"
+    echo "bench_id=$id rep=$rep ${line#RESULT }" >>"$RUNS"
+    log "  $id $be: ${line#RESULT name=}"
 }
 
-# run_workload ID "BACKENDS" PROGRAM ARGS...
+# run_workload ID REPS "BACKENDS" PROGRAM ARGS...
+WORKLOAD_TIMES=""
 run_workload() {
-    local id=$1 backends=$2 prog=$3 rep be
-    shift 3
-    log "workload $id: $prog $* ($REPS reps; $backends)"
-    for ((rep = 1; rep <= REPS; rep++)); do
+    local id=$1 reps=$2 backends=$3 prog=$4 rep be t0
+    shift 4
+    t0=$(date +%s)
+    log "workload $id: $prog $* ($reps reps; $backends)"
+    for ((rep = 1; rep <= reps; rep++)); do
         for be in $backends; do
-            run_one "$id" "$be" "$prog" "$@"
+            run_one "$id" "$rep" "$be" "$prog" "$@"
         done
     done
+    WORKLOAD_TIMES="$WORKLOAD_TIMES $id:$(($(date +%s) - t0))s"
 }
 
-run_workload bt1    "hgc boehm"        binary_trees "$BT_DEPTH" 1
-run_workload bt2    "hgc boehm"        binary_trees "$BT_DEPTH" 2
-run_workload btfree "hgc boehm malloc" binary_trees --free "$BT_DEPTH" 1
-run_workload churn1 "hgc boehm malloc" churn 1 "$CHURN_N"
-run_workload churn2 "hgc boehm malloc" churn 2 "$CHURN_N"
+MALLOC_ARGS=--free run_workload gcbench "$REPS" "$ALL" gcbench
+run_workload bt1 "$REPS" "hgc boehm" binary_trees "$BT_DEPTH" 1
+run_workload bt2 "$REPS" "hgc boehm" binary_trees "$BT_DEPTH" 2
+run_workload btfree1 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 1
+run_workload btfree2 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 2
+run_workload churn1 "$REPS" "$ALL" churn 1 "$CHURN_N"
+run_workload churn2 "$REPS" "$ALL" churn 2 "$CHURN_N"
+run_workload nested1 "$REPS" "$ALL" nested_churn 1 "$NESTED_N"
+run_workload nested2 "$REPS" "$ALL" nested_churn 2 "$NESTED_N"
+run_workload live2 "$REPS" "$ALL" live_set 2 "$LIVE_SLOTS" "$LIVE_STEPS"
+rm -f "$RESULTS_DIR"/pause_probe_*.csv "$RESULTS_DIR/pause_probe_trace.json"
+run_workload pause "$REPS" "$ALL" pause_probe "$PP_NODES" "$PP_ALLOCS"
+run_workload mixed2 "$REPS" "$ALL" mixed_sizes 2 "$MIXED_SLOTS" "$MIXED_STEPS"
+run_workload strings "$REPS" "$ALL" strings "$STRINGS_DOCS"
+
+# The strings checksum does not depend on the back end.
+nsums=$(awk '/^bench_id=strings /' "$RUNS" | tr ' ' '\n' | grep '^checksum=' | sort -u | wc -l)
+if [ "$nsums" -gt 1 ]; then
+    log "FAILED: the strings checksums differ between back ends"
+    echo "strings all: checksums differ between back ends" >>"$FAILS"
+    STATUS=1
+fi
 
 # ------------------------------------------------------------------ (d) report
-# getstat ID BACKEND STAT median|max  ->  number, FAIL (run failed) or NA (none)
-getstat() {
-    local f="$TMP/$1.$2.$3"
-    if [ -e "$TMP/$1.$2.fail" ]; then echo FAIL; return; fi
-    if [ ! -s "$f" ]; then echo NA; return; fi
-    if [ "$4" = max ]; then
-        sort -g "$f" | tail -n 1
-    else
-        sort -g "$f" | awk '{ v[NR] = $1 } END {
-            if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-    fi
+STATS="$TMP/stats.txt"
+awk -f "$ROOT/scripts/bench_stats.awk" "$RUNS" >"$STATS"
+
+# st ID BACKEND FIELD [med|max]  ->  the number, FAIL or NA
+st() {
+    if grep -q "^$1 $2:" "$FAILS" || grep -q "^$1 all:" "$FAILS"; then echo FAIL; return; fi
+    awk -v id="$1" -v be="$2" -v k="$3" -v c="${4:-med}" \
+        '$1 == id && $2 == be && $3 == k { print (c == "max" ? $5 : $4); f = 1; exit }
+         END { if (!f) print "NA" }' "$STATS"
 }
 
-isnum() { case "$1" in ''|NA|FAIL|-1|-1.0*) return 1 ;; *) return 0 ;; esac; }
+isnum() { case "$1" in ''|NA|FAIL|-1) return 1 ;; *) return 0 ;; esac; }
 
-# fmt VALUE PRINTF-FORMAT [SCALE-DIVISOR]
+# fmt VALUE PRINTF-FORMAT [DIVISOR]
 fmt() {
     if [ "$1" = FAIL ]; then echo FAIL
     elif ! isnum "$1"; then echo "—"
@@ -157,77 +222,224 @@ fmt() {
     fi
 }
 
-# ratio A B  ->  A / B as "1.23x"
+# ratio A B [FACTOR]  ->  FACTOR * A / B as "1.23x"
 ratio() {
     if isnum "$1" && isnum "$2"; then
-        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "—" }'
+        awk -v a="$1" -v b="$2" -v f="${3:-1}" \
+            'BEGIN { if (b > 0) printf "%.2fx", f * a / b; else printf "—" }'
     else
         echo "—"
     fi
 }
 
-# row ID LABEL time|mops
+# row ID LABEL [ONE_THREAD_ID WORK_FACTOR]: one table line.  With a
+# one-thread partner, scaling = WORK_FACTOR * time(partner) / time(ID):
+# the throughput ratio (factor 2 when each thread does the same work, 1
+# when the threads split a fixed amount).
+RATIOS="$TMP/ratios.dat"
+: >"$RATIOS"
 row() {
-    local id=$1 label=$2 kind=$3 h b m unit r
-    if [ "$kind" = time ]; then
-        h=$(getstat "$id" hgc time_s median); b=$(getstat "$id" boehm time_s median)
-        m=$(getstat "$id" malloc time_s median); unit="%.2f s"
-        r=$(ratio "$b" "$h")                  # Boehm time / hgc time
-    else
-        h=$(getstat "$id" hgc mops median); b=$(getstat "$id" boehm mops median)
-        m=$(getstat "$id" malloc mops median); unit="%.1f Mops/s"
-        r=$(ratio "$h" "$b")                  # = Boehm time / hgc time
+    local id=$1 label=$2 pair=${3:-} factor=${4:-1} h b sc=""
+    h=$(st "$id" hgc time_s); b=$(st "$id" boehm time_s)
+    if [ -n "$pair" ]; then
+        sc="$(ratio "$(st "$pair" hgc time_s)" "$h" "$factor") ($(ratio "$(st "$pair" boehm time_s)" "$b" "$factor"))"
     fi
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-        "$label" "$(fmt "$h" "$unit")" "$(fmt "$b" "$unit")" "$r" "$(fmt "$m" "$unit")" \
-        "$(fmt "$(getstat "$id" hgc peak_rss_kb median)" "%.1f" 1024)" \
-        "$(fmt "$(getstat "$id" boehm peak_rss_kb median)" "%.1f" 1024)" \
-        "$(fmt "$(getstat "$id" malloc peak_rss_kb median)" "%.1f" 1024)" \
-        "$(fmt "$(getstat "$id" hgc max_pause_ms max)" "%.2f")" \
-        "$(fmt "$(getstat "$id" boehm max_pause_ms max)" "%.2f")"
+    isnum "$h" && isnum "$b" && printf '"%s" %s\n' "$label" "$(awk -v a="$b" -v c="$h" 'BEGIN { print a / c }')" >>"$RATIOS"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+        "$label" "$(fmt "$h" "%.2f")" "$(fmt "$b" "%.2f")" "$(ratio "$b" "$h")" \
+        "$(fmt "$(st "$id" malloc time_s)" "%.2f")" \
+        "$(fmt "$(st "$id" mimalloc time_s)" "%.2f")" \
+        "$(fmt "$(st "$id" jemalloc time_s)" "%.2f")" \
+        "$(fmt "$(st "$id" hgc peak_rss_kb)" "%.0f" 1024)" \
+        "$(fmt "$(st "$id" boehm peak_rss_kb)" "%.0f" 1024)" \
+        "$(ratio "$(st "$id" hgc peak_rss_kb)" "$(st "$id" boehm peak_rss_kb)")" \
+        "$(fmt "$(st "$id" hgc max_pause_ms max)" "%.1f")" \
+        "$(fmt "$(st "$id" boehm max_pause_ms max)" "%.1f")" \
+        "$sc"
 }
 
+# Target lines: "TARGET<tab>met|NOT met|n/a<tab>text", kept for the JSON.
+TARGETS="$TMP/targets.txt"
+: >"$TARGETS"
+# target NAME TEXT AWK-CONDITION VALUES... : the condition over v1, v2...
+target() {
+    local name=$1 text=$2 cond=$3 verdict
+    shift 3
+    local args=() i=1 v
+    for v in "$@"; do
+        if ! isnum "$v"; then verdict="n/a"; break; fi
+        args+=(-v "v$i=$v")
+        i=$((i + 1))
+    done
+    if [ -z "${verdict:-}" ]; then
+        verdict=$(awk "${args[@]}" "BEGIN { print (($cond) ? \"met\" : \"NOT met\") }")
+    fi
+    printf '%s\t%s\t%s\n' "$name" "$verdict" "$text" >>"$TARGETS"
+}
+
+NOTE_SIZE=""
+[ "$BT_DEPTH" != 21 ] && NOTE_SIZE=" (measured at depth $BT_DEPTH; the target is for depth 21)"
+g_h=$(st gcbench hgc time_s); g_b=$(st gcbench boehm time_s)
+g_rh=$(st gcbench hgc peak_rss_kb); g_rb=$(st gcbench boehm peak_rss_kb)
+target gcbench "GCBench: hgc $(ratio "$g_b" "$g_h") faster than Boehm (target >= 2x), peak RSS $(ratio "$g_rh" "$g_rb") of Boehm's (target <= 1x)" \
+    "v1 / v2 >= 2 && v3 <= v4" "$g_b" "$g_h" "$g_rh" "$g_rb"
+b_h=$(st bt1 hgc time_s); b_b=$(st bt1 boehm time_s)
+b_rh=$(st bt1 hgc peak_rss_kb); b_rb=$(st bt1 boehm peak_rss_kb)
+target binary_trees "binary-trees, 1 thread: hgc $(ratio "$b_b" "$b_h") faster than Boehm (target >= 4x), peak RSS $(ratio "$b_rh" "$b_rb") of Boehm's (target <= 1x)$NOTE_SIZE" \
+    "v1 / v2 >= 4 && v3 <= v4" "$b_b" "$b_h" "$b_rh" "$b_rb"
+c1=$(st churn1 hgc time_s); c2=$(st churn2 hgc time_s); cb2=$(st churn2 boehm time_s)
+target churn "churn: hgc 2 threads $(ratio "$c1" "$c2" 2) the throughput of 1 (target >= 1.8x), $(ratio "$cb2" "$c2") Boehm's at 2 threads (target >= 5x)" \
+    "2 * v1 / v2 >= 1.8 && v3 / v2 >= 5" "$c1" "$c2" "$cb2"
+p_h=$(st pause hgc max_pause_ms max); p_b=$(st pause boehm max_pause_ms max)
+target pause_probe "pause probe: hgc's longest stop-the-world pause $(fmt "$p_h" "%.1f") ms, Boehm's $(fmt "$p_b" "%.1f") ms (target: at most half)" \
+    "v1 <= v2 / 2" "$p_h" "$p_b"
+l_r=$(st live2 hgc peak_rss_kb); l_l=$(st live2 hgc live_kb)
+l_bound=$(isnum "$l_l" && awk -v l="$l_l" -v g="$GOGC" 'BEGIN { printf "%.0f", 1.2 * l * (1 + g / 100) }')
+target live_set "bounded live set: hgc peak RSS $(fmt "$l_r" "%.0f" 1024) MB for $(fmt "$l_l" "%.0f" 1024) MB live (target <= 1.2 x live x (1 + GOGC/100) = $(fmt "$l_bound" "%.0f" 1024) MB, GOGC=$GOGC)" \
+    "v1 <= v2" "$l_r" "$l_bound"
+m_h=$(st mixed2 hgc time_s); m_m=$(st mixed2 mimalloc time_s)
+target mixed_sizes "mixed sizes: hgc time $(ratio "$m_h" "$m_m") of mimalloc's (target <= 1.3x)" \
+    "v1 <= 1.3 * v2" "$m_h" "$m_m"
+
+BT_LABEL="binary-trees $BT_DEPTH"
 CN_M=$(awk -v n="$CHURN_N" 'BEGIN { printf "%g", n / 1e6 }')
 report() {
-    echo "| workload | hgc | Boehm | Boehm/hgc time (>1: hgc faster) | malloc | hgc peak RSS MB | Boehm peak RSS MB | malloc peak RSS MB | hgc max pause ms | Boehm max pause ms |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    row bt1    "binary-trees depth $BT_DEPTH, 1 thread" time
-    row bt2    "binary-trees depth $BT_DEPTH, 2 threads" time
-    row btfree "binary-trees depth $BT_DEPTH, 1 thread, --free" time
-    row churn1 "churn ${CN_M}M x 32 B, 1 thread" mops
-    row churn2 "churn ${CN_M}M x 32 B per thread, 2 threads" mops
+    echo "| workload | hgc s | Boehm s | Boehm/hgc | glibc s | mimalloc s | jemalloc s | hgc RSS MB | Boehm RSS MB | RSS hgc/Boehm | hgc max pause ms | Boehm max pause ms | 2T/1T hgc (Boehm) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    row gcbench "GCBench"
+    row bt1 "$BT_LABEL, 1T"
+    row bt2 "$BT_LABEL, 2T" bt1 1
+    row btfree1 "$BT_LABEL, 1T, --free"
+    row btfree2 "$BT_LABEL, 2T, --free" btfree1 1
+    row churn1 "churn ${CN_M}M x 32 B, 1T"
+    row churn2 "churn ${CN_M}M x 32 B per thread, 2T" churn1 2
+    row nested1 "nested churn $((NESTED_N / 1000))k records, 1T"
+    row nested2 "nested churn, 2T" nested1 2
+    row live2 "live set $((LIVE_SLOTS / 1000))k x 2T, $((LIVE_STEPS / 1000000))M steps"
+    row pause "pause probe $((PP_NODES / 1000000))M nodes, $((PP_ALLOCS / 1000000))M allocs"
+    row mixed2 "mixed sizes 2T, $((MIXED_STEPS / 1000000))M steps, GC_FREE"
+    row strings "strings $STRINGS_DOCS docs"
     echo
-    echo "hgc churn scaling, 2 threads / 1 thread: $(ratio "$(getstat churn2 hgc mops median)" "$(getstat churn1 hgc mops median)");" \
-         "hgc/Boehm churn throughput at 2 threads: $(ratio "$(getstat churn2 hgc mops median)" "$(getstat churn2 boehm mops median)")"
+    echo "Targets:"
+    awk -F '\t' '{ printf "- %s: **%s**\n", $3, $2 }' "$TARGETS"
     echo
-    echo "Times and Mops/s: median of $REPS run(s); peak RSS: median; max pause: worst run." \
-         "Pauses are stop-the-world times (hgc: its statistics; Boehm: collection events)."
+    echo "Pause probe, longest gap the mutator saw / p99.99 gap / gaps over 1 ms:" \
+         "hgc $(fmt "$(st pause hgc max_gap_ms max)" "%.1f") ms / $(fmt "$(st pause hgc p9999_gap_ms)" "%.3f") ms / $(fmt "$(st pause hgc gaps_over_1ms)" "%.0f")," \
+         "Boehm $(fmt "$(st pause boehm max_gap_ms max)" "%.1f") ms / $(fmt "$(st pause boehm p9999_gap_ms)" "%.3f") ms / $(fmt "$(st pause boehm gaps_over_1ms)" "%.0f")," \
+         "mimalloc $(fmt "$(st pause mimalloc max_gap_ms max)" "%.1f") ms / $(fmt "$(st pause mimalloc p9999_gap_ms)" "%.3f") ms / $(fmt "$(st pause mimalloc gaps_over_1ms)" "%.0f")."
+    echo
+    echo "Times: median of $REPS run(s) ($REPS_LONG for the --free binary-trees rows);" \
+         "peak RSS: median; max pause: worst run (hgc: its statistics; Boehm: collection events)." \
+         "hgc and Boehm never free except in the --free rows and mixed sizes;" \
+         "the malloc columns always free (GCBench and binary-trees with --free)." \
+         "2T/1T: throughput with 2 threads over 1. —: not built or not applicable." \
+         "Settings: QUICK=$QUICK, binary-trees depth $BT_DEPTH, churn ${CN_M}M, nested $NESTED_N," \
+         "live set $LIVE_SLOTS x $LIVE_STEPS, pause probe $PP_NODES / $PP_ALLOCS," \
+         "mixed $MIXED_SLOTS x $MIXED_STEPS, strings $STRINGS_DOCS; GOGC=$GOGC."
+    if [ -s "$FAILS" ]; then
+        echo
+        echo "FAILED runs:"
+        sed 's/^/- /' "$FAILS"
+    fi
 }
 
 REPORT=$(report)
 printf '%s\n' "$REPORT"
+END=$(date +%s)
 
-mkdir -p "$RESULTS_DIR"
-cp "$RAW" "$RESULTS_DIR/latest-raw.txt"
+# ------------------------------------------------------------------- files
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
+DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+MACHINE="$(uname -srm), $(nproc 2>/dev/null || echo '?') CPU(s), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
+
+sed 's/^bench_id=[^ ]* rep=[^ ]* /RESULT /' "$RUNS" >"$RESULTS_DIR/latest-raw.txt"
 {
     echo "# hgc benchmarks"
     echo
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
-    echo "- machine: $(uname -srm), $(nproc 2>/dev/null || echo '?') CPU(s)," \
-         "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
+    echo "- date: $DATE"
+    echo "- commit: $COMMIT"
+    echo "- machine: $MACHINE"
     echo "- compiler: $(cc --version 2>/dev/null | head -n 1)"
-    echo "- Boehm GC: $(dpkg-query -W -f='${Version}' libgc-dev 2>/dev/null || echo unknown)"
-    echo "- settings: REPS=$REPS QUICK=$QUICK BT_DEPTH=$BT_DEPTH CHURN_N=$CHURN_N"
+    echo "- Boehm GC $(pkgver libgc-dev), mimalloc $(pkgver libmimalloc-dev), jemalloc $(pkgver libjemalloc-dev), glibc $(ldd --version 2>/dev/null | head -n 1 | awk '{ print $NF }')"
+    echo "- wall time: $((END - START)) s (build $((BUILT - START)) s; per workload:$WORKLOAD_TIMES)"
     echo
     printf '%s\n' "$REPORT"
+    echo
+    echo "Plots: [ratios.svg](ratios.svg), [pause_probe.svg](pause_probe.svg); every run and the medians: results.json."
     echo
     echo "## Raw results"
     echo
     echo '```'
-    cat "$RAW"
+    cat "$RESULTS_DIR/latest-raw.txt"
     echo '```'
 } >"$RESULTS_DIR/latest.md"
-log "results written to bench/results/latest.md"
+
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+{
+    echo "{"
+    echo "  \"meta\": {\"date\": $(json_str "$DATE"), \"commit\": $(json_str "$COMMIT"), \"machine\": $(json_str "$MACHINE"),"
+    echo "    \"quick\": $QUICK, \"reps\": $REPS, \"reps_long\": $REPS_LONG, \"gogc\": $GOGC, \"wall_s\": $((END - START)),"
+    echo "    \"bt_depth\": $BT_DEPTH, \"churn_n\": $CHURN_N, \"nested_n\": $NESTED_N, \"live_slots\": $LIVE_SLOTS,"
+    echo "    \"live_steps\": $LIVE_STEPS, \"pp_nodes\": $PP_NODES, \"pp_allocs\": $PP_ALLOCS,"
+    echo "    \"mixed_slots\": $MIXED_SLOTS, \"mixed_steps\": $MIXED_STEPS, \"strings_docs\": $STRINGS_DOCS},"
+    echo "  \"runs\": ["
+    awk -v mode=json -f "$ROOT/scripts/bench_stats.awk" "$RUNS"
+    echo "  ],"
+    echo "  \"summary\": ["
+    awk '{ printf "%s    {\"id\": \"%s\", \"backend\": \"%s\", \"field\": \"%s\", \"median\": %s, \"max\": %s, \"runs\": %s}",
+           (NR > 1 ? ",\n" : ""), $1, $2, $3, $4, $5, $6 } END { if (NR) printf "\n" }' "$STATS"
+    echo "  ],"
+    echo "  \"targets\": ["
+    n=0
+    while IFS="$(printf '\t')" read -r name verdict text; do
+        [ $n -gt 0 ] && echo ","
+        printf '    {"name": %s, "verdict": %s, "text": %s}' "$(json_str "$name")" \
+            "$(json_str "$verdict")" "$(json_str "$text")"
+        n=$((n + 1))
+    done <"$TARGETS"
+    [ $n -gt 0 ] && echo
+    echo "  ],"
+    echo "  \"failures\": ["
+    n=0
+    while IFS= read -r f; do
+        [ $n -gt 0 ] && echo ","
+        printf '    %s' "$(json_str "$f")"
+        n=$((n + 1))
+    done <"$FAILS"
+    [ $n -gt 0 ] && echo
+    echo "  ]"
+    echo "}"
+} >"$RESULTS_DIR/results.json"
+
+# Plots: gnuplot reads .dat files made here from the pause probe's CSVs
+# and hgc's trace (its "stop the world" complete events: ts and dur in us).
+if command -v gnuplot >/dev/null 2>&1; then
+    P="$TMP/plot"
+    mkdir -p "$P"
+    cp "$RATIOS" "$P/ratios.dat"
+    [ -s "$P/ratios.dat" ] || echo '"none" 0' >"$P/ratios.dat"
+    for be in hgc boehm; do
+        csv="$RESULTS_DIR/pause_probe_$be.csv"
+        awk -F, '$1 == "heap" { printf "%s %s %s\n", $2, ($3 < 0 ? "NaN" : $3 / 1048576), $4 / 1024 }' \
+            "$csv" 2>/dev/null >"$P/pp_${be}_heap.dat"
+        awk -F, '$1 == "gap" { print $2, $3 }' "$csv" 2>/dev/null >"$P/pp_${be}_gaps.dat"
+    done
+    awk '/"name":"stop the world"/ {
+            ts = $0; sub(/.*"ts":/, "", ts); sub(/,.*/, "", ts)
+            d = $0; sub(/.*"dur":/, "", d); sub(/,.*/, "", d)
+            print ts / 1e6, d / 1000 }' "$RESULTS_DIR/pause_probe_trace.json" 2>/dev/null \
+        >"$P/pp_hgc_stw.dat"
+    for f in "$P"/pp_*.dat; do [ -s "$f" ] || echo "0 NaN NaN" >"$f"; done
+    if gnuplot -e "dir='$P'" "$ROOT/scripts/bench_plots.gnuplot" 2>"$TMP/gnuplot.err"; then
+        cp "$P/ratios.svg" "$P/pause_probe.svg" "$RESULTS_DIR/"
+    else
+        log "warning: gnuplot failed:"
+        sed 's/^/    /' "$TMP/gnuplot.err" >&2
+    fi
+else
+    log "warning: gnuplot not found; no plots"
+fi
+log "results written to bench/results/ (latest.md, results.json, plots) in $((END - START)) s"
 
 exit "$STATUS"
