@@ -55,7 +55,8 @@ static size_t map_find(const addrmap *m, uintptr_t key)
 static void map_remove_at(addrmap *m, size_t i)
 {
     m->keys[i] = KEY_DELETED;
-    memset(map_vals(m, i), 0, m->nvals * sizeof(uintptr_t));
+    if (m->nvals)
+        memset(map_vals(m, i), 0, m->nvals * sizeof(uintptr_t));
     m->live--;
     atomic_fetch_sub_explicit(&hgc__fin_registered, 1, memory_order_relaxed);
 }
@@ -84,7 +85,8 @@ static bool map_make_room(addrmap *m)
         while (keys[j] != KEY_EMPTY)
             j = (j + 1) & (ncap - 1);
         keys[j] = m->keys[i];
-        memcpy(vals + j * m->nvals, map_vals(m, i), m->nvals * sizeof *vals);
+        if (m->nvals)
+            memcpy(vals + j * m->nvals, map_vals(m, i), m->nvals * sizeof *vals);
     }
     if (m->cap) {
         os_unmap(m->keys, m->cap * sizeof *m->keys);

@@ -35,9 +35,10 @@ typedef struct obj {
 static uint64_t key_of(uint64_t i) { return i * 0x9E3779B97F4A7C15ull ^ 0x5eed; }
 
 /* Per index: how often its finalizer ran, and in which collection. */
-static int ran[4 * N];
-static uint64_t ran_cycle[4 * N];
-static uint64_t ran_seq[4 * N];
+#define NINDEX (5 * N)
+static int ran[NINDEX];
+static uint64_t ran_cycle[NINDEX];
+static uint64_t ran_seq[NINDEX];
 static uint64_t seq;
 static int bad;         /* a finalizer saw something wrong */
 
@@ -120,7 +121,10 @@ static void test_basic(void)
 /* -------------------------------------------------------------- order */
 
 #define PAIRS 100
-#define PAIR_BASE N /* indices [N, N + 2 * PAIRS) */
+/* Ordered pairs use indices [PAIR_BASE, +2 * PAIRS), unordered ones the
+ * next 2 * PAIRS: an ordered object kept by a stale word and finalized
+ * late must not count for an unordered one. */
+#define PAIR_BASE N
 
 static void fin_first(void *p, void *data)
 {
@@ -133,10 +137,10 @@ static void fin_first(void *p, void *data)
     fin_record(p, NULL);
 }
 
-static TEST_NOINLINE void make_pairs(int mode)
+static TEST_NOINLINE void make_pairs(int mode, uint64_t base)
 {
     for (uint64_t k = 0; k < PAIRS; k++) {
-        obj *a = make_obj(PAIR_BASE + 2 * k), *b = make_obj(PAIR_BASE + 2 * k + 1);
+        obj *a = make_obj(base + 2 * k), *b = make_obj(base + 2 * k + 1);
         a->next = b;
         CHECK(hgc_register_finalizer(a, mode == HGC_FINALIZE_UNORDERED ? fin_record : fin_first,
                                      NULL, mode, NULL, NULL) == HGC_OK);
@@ -152,8 +156,7 @@ static void reset(uint64_t lo, uint64_t hi)
 
 static void test_order(void)
 {
-    reset(PAIR_BASE, PAIR_BASE + 2 * PAIRS);
-    make_pairs(HGC_FINALIZE_ORDERED);
+    make_pairs(HGC_FINALIZE_ORDERED, PAIR_BASE);
     test_collect_n(4);
     int both = 0;
     for (uint64_t k = 0; k < PAIRS; k++) {
@@ -169,22 +172,22 @@ static void test_order(void)
     CHECKF(both >= MIN_DEAD(PAIRS), "only %d of %d ordered pairs finalized", both, PAIRS);
 
     /* Unordered: both ends go in the same collection. */
-    reset(PAIR_BASE, PAIR_BASE + 2 * PAIRS);
-    make_pairs(HGC_FINALIZE_UNORDERED);
+    const uint64_t ubase = PAIR_BASE + 2 * PAIRS;
+    make_pairs(HGC_FINALIZE_UNORDERED, ubase);
     test_collect_n(1);
     int together = 0;
     for (uint64_t k = 0; k < PAIRS; k++) {
-        uint64_t a = PAIR_BASE + 2 * k, b = a + 1;
+        uint64_t a = ubase + 2 * k, b = a + 1;
         together += ran[a] && ran[b] && ran_cycle[a] == ran_cycle[b];
     }
     CHECKF(together >= MIN_DEAD(PAIRS), "only %d of %d unordered pairs finalized together",
            together, PAIRS);
-    count_ran(PAIR_BASE, PAIR_BASE + 2 * PAIRS);
+    count_ran(PAIR_BASE, PAIR_BASE + 4 * PAIRS);
 }
 
 /* --------------------------------------------------------- self cycles */
 
-#define SELF_BASE (PAIR_BASE + 2 * PAIRS)
+#define SELF_BASE (PAIR_BASE + 4 * PAIRS)
 #define SELF 100
 
 static TEST_NOINLINE void make_selfish(int mode)
@@ -330,6 +333,7 @@ static void test_api(void)
 
 #define DEM_BASE (RES_BASE + RES)
 #define DEM 50
+_Static_assert(DEM_BASE + DEM <= NINDEX, "indices fit");
 static int notified;
 static void notify(void) { notified++; }
 
