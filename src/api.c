@@ -10,6 +10,7 @@
 
 #include "hgc.h"
 #include "alloc.h"
+#include "alloc_fast.h"
 #include "collector.h"
 #include "finalize.h"
 #include "layout.h"
@@ -77,7 +78,7 @@ static void *out_of_memory(size_t n)
     return fn ? fn(n) : NULL;
 }
 
-static NOINLINE void *alloc_general(size_t n, unsigned kind)
+NOINLINE void *hgc__alloc_slow(size_t n, unsigned kind)
 {
     thread_rec *t = hgc__self;
     if (!t) {
@@ -99,32 +100,6 @@ static NOINLINE void *alloc_general(size_t n, unsigned kind)
      * this frame meanwhile. */
     finalize_poll(t);
     return p;
-}
-
-/* The fast path: pop the thread's free list for the class.  No atomics, no
- * lock, no shared cache line; the collector never edits this list, so a
- * stop signal may land anywhere in here. */
-static inline void *alloc_fast(size_t n, unsigned kind)
-{
-    thread_rec *t = hgc__self;
-    if (likely(t != NULL && n <= SMALL_MAX)) {
-        unsigned c = size_to_class(n);
-        void **p = t->tc.free[kind][c];
-        if (likely(p != NULL)) {
-            void *next = link_decode(p[0]);
-            t->tc.free[kind][c] = next;
-            /* The next pop loads next's first word: start that miss now, so
-             * it overlaps with the caller's work instead of the next call. */
-            __builtin_prefetch(next, 1);
-            size_t size = hgc__class_size[c];
-            atomic_store_explicit(&t->alloc_bytes,
-                                  atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
-                                      size,
-                                  memory_order_relaxed);
-            return slot_hand_out(p, size);
-        }
-    }
-    return alloc_general(n, kind);
 }
 
 API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }

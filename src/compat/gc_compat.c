@@ -19,6 +19,7 @@
 #include "gc_typed.h"
 #include "hgc.h"
 
+#include "../alloc_fast.h"
 #include "../collector.h"
 #include "../finalize.h"
 #include "../heap.h"
@@ -148,13 +149,14 @@ __attribute__((constructor)) static void compat_load(void)
 
 /* ------------------------------------------------------------ allocation */
 
-void *GC_malloc(size_t n) { return hgc_malloc(n); }
-void *GC_malloc_atomic(size_t n) { return hgc_malloc_atomic(n); }
+/* The fast path inline, as in hgc_malloc itself: no extra call. */
+void *GC_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
+void *GC_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
 void *GC_malloc_uncollectable(size_t n) { return hgc_malloc_uncollectable(n); }
 void *GC_malloc_atomic_uncollectable(size_t n) { return hgc_malloc_atomic_uncollectable(n); }
 /* Every interior pointer counts anyway. */
-void *GC_malloc_ignore_off_page(size_t n) { return hgc_malloc(n); }
-void *GC_malloc_atomic_ignore_off_page(size_t n) { return hgc_malloc_atomic(n); }
+void *GC_malloc_ignore_off_page(size_t n) { return alloc_fast(n, KIND_SCANNED); }
+void *GC_malloc_atomic_ignore_off_page(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
 void *GC_malloc_stubborn(size_t n) { return hgc_malloc(n); }
 void GC_change_stubborn(const void *p) { (void)p; }
 void GC_end_stubborn_change(const void *p) { (void)p; }
