@@ -1,9 +1,10 @@
 /*
- * gcapi.h -- one allocation interface, three back ends, for the benchmarks.
+ * gcapi.h -- one allocation interface, six back ends, for the benchmarks.
  *
  * Compile each benchmark with exactly one of
  *   -DBENCH_HGC       hgc (include <hgc.h>, link libhgc)
  *   -DBENCH_BOEHM     Boehm-Demers-Weiser GC (Debian libgc-dev, link -lgc)
+ *   -DBENCH_COMPAT    the same Boehm code, against hgc's gc.h and libgc.so.1
  *   -DBENCH_MALLOC    the system malloc: calloc() / free(); GC_FREE really frees
  *   -DBENCH_MIMALLOC  as BENCH_MALLOC, linked with -lmimalloc, which replaces
  *                     malloc() and friends at link time (libmimalloc-dev)
@@ -31,7 +32,8 @@
  *   bench_heap_bytes()     bytes of heap the collector holds now, -1 for
  *                          the malloc back ends (cheap enough to call every
  *                          few milliseconds)
- *   BENCH_BACKEND          "hgc", "boehm", "malloc", "mimalloc", "jemalloc"
+ *   BENCH_BACKEND          "hgc", "boehm", "compat", "malloc", "mimalloc",
+ *                          "jemalloc"
  *   BENCH_GC_DROPS         1 when unreferenced memory is reclaimed without
  *                          GC_FREE (a collector), 0 for the malloc back ends
  *
@@ -55,15 +57,23 @@
 #define _GNU_SOURCE
 #endif
 
-#if (defined(BENCH_HGC) + defined(BENCH_BOEHM) + defined(BENCH_MALLOC) + \
-     defined(BENCH_MIMALLOC) + defined(BENCH_JEMALLOC)) != 1
-#error "define exactly one of BENCH_HGC, BENCH_BOEHM, BENCH_MALLOC, BENCH_MIMALLOC, BENCH_JEMALLOC"
+#if (defined(BENCH_HGC) + defined(BENCH_BOEHM) + defined(BENCH_COMPAT) + \
+     defined(BENCH_MALLOC) + defined(BENCH_MIMALLOC) + defined(BENCH_JEMALLOC)) != 1
+#error "define exactly one of BENCH_HGC, BENCH_BOEHM, BENCH_COMPAT, BENCH_MALLOC, BENCH_MIMALLOC, BENCH_JEMALLOC"
+#endif
+
+/* BENCH_COMPAT: the Boehm code below, compiled against hgc's gc.h and
+ * linked with hgc's libgc.so.1 -- what a Boehm program gets by switching. */
+#if defined(BENCH_BOEHM) || defined(BENCH_COMPAT)
+#define BENCH_BOEHM_API 1
 #endif
 
 #if defined(BENCH_HGC)
 #define BENCH_BACKEND "hgc"
 #elif defined(BENCH_BOEHM)
 #define BENCH_BACKEND "boehm"
+#elif defined(BENCH_COMPAT)
+#define BENCH_BACKEND "compat"
 #elif defined(BENCH_MIMALLOC)
 #define BENCH_BACKEND "mimalloc"
 #elif defined(BENCH_JEMALLOC)
@@ -72,7 +82,7 @@
 #define BENCH_BACKEND "malloc"
 #endif
 
-#if defined(BENCH_BOEHM)
+#if defined(BENCH_BOEHM_API)
 #ifndef GC_THREADS
 #define GC_THREADS
 #endif
@@ -162,8 +172,8 @@ static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
     *max_pause_ms = (double)st.pause_max_ns / 1e6;
 }
 
-/* ---------------------------------------------------------------- Boehm */
-#elif defined(BENCH_BOEHM)
+/* ------------------------------------- Boehm (and hgc's Boehm interface) */
+#elif defined(BENCH_BOEHM_API)
 
 #define BENCH_GC_DROPS 1
 

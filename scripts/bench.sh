@@ -70,7 +70,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 BIN="$BUILD_DIR/bench"
 RESULTS_DIR="$ROOT/bench/results"
-ALL="hgc boehm malloc mimalloc jemalloc"
+ALL="hgc boehm compat malloc mimalloc jemalloc"
 
 for v in REPS REPS_LONG; do
     case "${!v}" in ''|*[!0-9]*|0) echo "bench: $v must be a positive integer" >&2; exit 2 ;; esac
@@ -178,8 +178,8 @@ run_workload() {
 }
 
 MALLOC_ARGS=--free run_workload gcbench "$REPS" "$ALL" gcbench
-run_workload bt1 "$REPS" "hgc boehm" binary_trees "$BT_DEPTH" 1
-run_workload bt2 "$REPS" "hgc boehm" binary_trees "$BT_DEPTH" 2
+run_workload bt1 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 1
+run_workload bt2 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 2
 run_workload btfree1 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 1
 run_workload btfree2 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 2
 run_workload churn1 "$REPS" "$ALL" churn 1 "$CHURN_N"
@@ -238,6 +238,8 @@ ratio() {
 # when the threads split a fixed amount).
 RATIOS="$TMP/ratios.dat"
 : >"$RATIOS"
+COMPAT="$TMP/compat.dat" # compat time, hgc time per workload
+: >"$COMPAT"
 row() {
     local id=$1 label=$2 pair=${3:-} factor=${4:-1} h b sc=""
     h=$(st "$id" hgc time_s); b=$(st "$id" boehm time_s)
@@ -245,8 +247,10 @@ row() {
         sc="$(ratio "$(st "$pair" hgc time_s)" "$h" "$factor") ($(ratio "$(st "$pair" boehm time_s)" "$b" "$factor"))"
     fi
     isnum "$h" && isnum "$b" && printf '"%s" %s\n' "$label" "$(awk -v a="$b" -v c="$h" 'BEGIN { print a / c }')" >>"$RATIOS"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-        "$label" "$(fmt "$h" "%.2f")" "$(fmt "$b" "%.2f")" "$(ratio "$b" "$h")" \
+    c=$(st "$id" compat time_s)
+    isnum "$h" && isnum "$c" && echo "$c $h" >>"$COMPAT"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+        "$label" "$(fmt "$h" "%.2f")" "$(fmt "$b" "%.2f")" "$(ratio "$b" "$h")" "$(ratio "$c" "$h")" \
         "$(fmt "$(st "$id" malloc time_s)" "%.2f")" \
         "$(fmt "$(st "$id" mimalloc time_s)" "%.2f")" \
         "$(fmt "$(st "$id" jemalloc time_s)" "%.2f")" \
@@ -301,11 +305,22 @@ m_h=$(st mixed2 hgc time_s); m_m=$(st mixed2 mimalloc time_s)
 target mixed_sizes "mixed sizes: hgc time $(ratio "$m_h" "$m_m") of mimalloc's (target <= 1.3x)" \
     "v1 <= 1.3 * v2" "$m_h" "$m_m"
 
+# The Boehm interface (the Boehm programs, compiled against hgc's gc.h and
+# linked with its libgc.so.1) against hgc native, over every workload that
+# ran both: geometric mean and worst of compat time / hgc time.
+compat_target() {
+    local gm worst
+    gm=$(awk '$2 > 0 { s += log($1 / $2); n++ } END { if (n) printf "%.3f", exp(s / n); else print "NA" }' "$COMPAT")
+    worst=$(awk '$2 > 0 && (w == "" || $1 / $2 > w) { w = $1 / $2 } END { if (w != "") printf "%.3f", w; else print "NA" }' "$COMPAT")
+    target compat "Boehm interface: compat time / hgc time $(fmt "$gm" "%.3f")x geometric mean over $(wc -l <"$COMPAT") workloads, worst $(fmt "$worst" "%.2f")x (target: within 5%)" \
+        "v1 <= 1.05" "$gm"
+}
+
 BT_LABEL="binary-trees $BT_DEPTH"
 CN_M=$(awk -v n="$CHURN_N" 'BEGIN { printf "%g", n / 1e6 }')
 report() {
-    echo "| workload | hgc s | Boehm s | Boehm/hgc | glibc s | mimalloc s | jemalloc s | hgc RSS MB | Boehm RSS MB | RSS hgc/Boehm | hgc max pause ms | Boehm max pause ms | 2T/1T hgc (Boehm) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| workload | hgc s | Boehm s | Boehm/hgc | compat/hgc | glibc s | mimalloc s | jemalloc s | hgc RSS MB | Boehm RSS MB | RSS hgc/Boehm | hgc max pause ms | Boehm max pause ms | 2T/1T hgc (Boehm) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     row gcbench "GCBench"
     row bt1 "$BT_LABEL, 1T"
     row bt2 "$BT_LABEL, 2T" bt1 1
@@ -319,6 +334,7 @@ report() {
     row pause "pause probe $((PP_NODES / 1000000))M nodes, $((PP_ALLOCS / 1000000))M allocs"
     row mixed2 "mixed sizes 2T, $((MIXED_STEPS / 1000000))M steps, GC_FREE"
     row strings "strings $STRINGS_DOCS docs"
+    compat_target
     echo
     echo "Targets:"
     awk -F '\t' '{ printf "- %s: **%s**\n", $3, $2 }' "$TARGETS"
