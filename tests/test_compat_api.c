@@ -12,7 +12,8 @@
  *   - typed allocation: only described words keep objects alive;
  *   - the warning procedure and GC_oom_fn on a heap limit;
  *   - collection events, and threads through the GC_THREADS redirects
- *     (an argument reachable only through pthread_create survives).
+ *     (an argument reachable only through pthread_create survives);
+ *   - an unsupported call (GC_new_kind) aborts with a message naming it.
  */
 #define _GNU_SOURCE
 #define GC_THREADS
@@ -330,8 +331,27 @@ static void test_threads_and_events(void)
     CHECK(!sigismember(&set, GC_get_suspend_signal())); /* never blocked */
 }
 
-int main(void)
+/* A call of Boehm's marking interface that hgc does not support: a child
+ * that must die naming it. */
+void GC_new_kind(void); /* gc_mark.h's has arguments; none are read */
+
+static void test_unsupported(void)
 {
+    test_child c;
+    test_run_case("new_kind", NULL, &c);
+    CHECKF(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT &&
+               test_has_line(c.err, "hgc: GC_new_kind is not supported (custom object kinds and "
+                                    "mark procedures; see docs/COMPAT.md)"),
+           "GC_new_kind: expected an abort naming it, got status %d and: %s", c.status, c.err);
+    test_child_free(&c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "new_kind") == 0) {
+        GC_new_kind();
+        return 0;
+    }
     GC_INIT();
     test_alloc();
     test_control();
@@ -340,6 +360,7 @@ int main(void)
     test_typed();
     test_limits();
     test_threads_and_events();
+    test_unsupported();
     printf("test_compat_api: ok\n");
     return 0;
 }

@@ -306,6 +306,32 @@ static int case_oom(void)
     return 0;
 }
 
+static void never_called(void *obj, void *data)
+{
+    (void)obj;
+    (void)data;
+}
+
+static int case_finalizer_mode(void)
+{
+    void *p = hgc_malloc(32);
+    fprintf(stderr, "TEST-ADDR %p\n", p);
+    hgc_register_finalizer(p, never_called, NULL, 7, NULL, NULL);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_weak_unaligned(void)
+{
+    static char buf[32];
+    void **link = (void **)(buf + 1);
+    void *p = hgc_malloc(32);
+    fprintf(stderr, "TEST-ADDR %p\n", (void *)link);
+    hgc_weak_register(link, p);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
 static int run_child(const char *name)
 {
     if (!strcmp(name, "free_stack")) return case_free_stack();
@@ -329,6 +355,8 @@ static int run_child(const char *name)
     if (!strcmp(name, "threads_work")) return case_threads_work();
     if (!strcmp(name, "work")) return case_work();
     if (!strcmp(name, "oom")) return case_oom();
+    if (!strcmp(name, "finalizer_mode")) return case_finalizer_mode();
+    if (!strcmp(name, "weak_unaligned")) return case_weak_unaligned();
     fprintf(stderr, "unknown case %s\n", name);
     return 2;
 }
@@ -375,6 +403,11 @@ static void death_case(const char *name, const char *kind)
         snprintf(expect, sizeof expect, "hgc: hgc_realloc(%s): object already freed", a);
     else if (!strcmp(kind, "rroots"))
         snprintf(expect, sizeof expect, "hgc: hgc_remove_roots(%s, %s): lo > hi", a, b);
+    else if (!strcmp(kind, "finmode"))
+        snprintf(expect, sizeof expect, "hgc: hgc_register_finalizer(%s): unknown mode 7", a);
+    else if (!strcmp(kind, "weakalign"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_weak_register(%s): the link is not aligned to a pointer", a);
     else if (!strcmp(kind, "unreg"))
         snprintf(expect, sizeof expect,
                  "hgc: hgc_thread_unregister() inside a blocking region");
@@ -470,6 +503,8 @@ int main(int argc, char **argv)
     death_case("realloc_interior", "rinterior");
     death_case("realloc_freed", "rfreed");
     death_case("unregister_in_block", "unreg");
+    death_case("finalizer_mode", "finmode");
+    death_case("weak_unaligned", "weakalign");
     env_case("noops", NULL, "hgc", 0); /* no line from hgc at all */
 
     {
@@ -500,7 +535,9 @@ int main(int argc, char **argv)
         env_case("min_heap_big", e_mh64, "hgc: warning", 0);
     }
     stats_case();
-    env_case("oom", NULL, NULL, 0);
+    /* Out of memory warns (once per failed request), then NULL or the
+     * handler's result. */
+    env_case("oom", NULL, "hgc: warning: out of memory: an allocation of", 1);
 
     if (failures) {
         fprintf(stderr, "%d case(s) failed\n", failures);
