@@ -19,6 +19,8 @@
 #                    allocations (default 8M and 100M, QUICK 4M and 20M)
 #   MIXED_STEPS=N    mixed_sizes steps per thread (default 10M, QUICK 2M)
 #   STRINGS_DOCS=N   strings documents (default 20000, QUICK 5000)
+#   W3M_ROWS=N       rows of the page w3m lays out in the real-program row
+#                    (default 20000, QUICK 5000)
 #   BUILD_DIR=dir    CMake build directory (default build)
 #   BENCH_TIMEOUT=S  per-run limit in seconds (default 900)
 #   HGC_GOGC         passed on to hgc; also sets the live-set RSS target
@@ -51,6 +53,7 @@ if [ "$QUICK" = 1 ]; then
     PP_ALLOCS=${PP_ALLOCS:-20000000}
     MIXED_STEPS=${MIXED_STEPS:-2000000}
     STRINGS_DOCS=${STRINGS_DOCS:-5000}
+    W3M_ROWS=${W3M_ROWS:-5000}
 else
     REPS=${REPS:-3}
     BT_DEPTH=${BT_DEPTH:-21}
@@ -61,6 +64,7 @@ else
     PP_ALLOCS=${PP_ALLOCS:-100000000}
     MIXED_STEPS=${MIXED_STEPS:-10000000}
     STRINGS_DOCS=${STRINGS_DOCS:-20000}
+    W3M_ROWS=${W3M_ROWS:-20000}
 fi
 REPS_LONG=${REPS_LONG:-1}
 LIVE_SLOTS=${LIVE_SLOTS:-400000}
@@ -85,7 +89,7 @@ START=$(date +%s)
 need=()
 for pkg in libgc-dev:/usr/include/gc.h libmimalloc-dev:/usr/include/mimalloc.h \
            libjemalloc-dev:/usr/include/jemalloc/jemalloc.h \
-           gnuplot-nox:gnuplot cmake:cmake gcc:gcc make:make; do
+           gnuplot-nox:gnuplot cmake:cmake gcc:gcc make:make w3m:w3m; do
     name=${pkg%%:*} probe=${pkg#*:}
     case "$probe" in
         /*) [ -e "$probe" ] || need+=("$name") ;;
@@ -192,13 +196,46 @@ run_workload pause "$REPS" "$ALL" pause_probe "$PP_NODES" "$PP_ALLOCS"
 run_workload mixed2 "$REPS" "$ALL" mixed_sizes 2 "$MIXED_SLOTS" "$MIXED_STEPS"
 run_workload strings "$REPS" "$ALL" strings "$STRINGS_DOCS"
 
-# The strings checksum does not depend on the back end.
-nsums=$(awk '/^bench_id=strings /' "$RUNS" | tr ' ' '\n' | grep '^checksum=' | sort -u | wc -l)
-if [ "$nsums" -gt 1 ]; then
-    log "FAILED: the strings checksums differ between back ends"
-    echo "strings all: checksums differ between back ends" >>"$FAILS"
-    STATUS=1
-fi
+# A real program: Debian's w3m, linked with libgc.so.1, lays out a big page
+# with the Boehm collector's library and with hgc's (LD_LIBRARY_PATH).
+# Its output must be the same.
+run_real() {
+    local rep be line libs
+    if ! command -v w3m >/dev/null 2>&1 || [ ! -x "$BIN/run_program" ]; then
+        log "w3m (or run_program) missing: no real-program row"
+        return 0
+    fi
+    sh "$ROOT/tests/boehm_abi/gen_page.sh" "$W3M_ROWS" >"$TMP/page.html"
+    mkdir -p "$TMP/home"
+    log "workload w3m: w3m -dump of a $W3M_ROWS-row page ($REPS reps; boehm hgc)"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for be in hgc boehm; do
+            libs=""
+            [ "$be" = hgc ] && libs="LD_LIBRARY_PATH=$ROOT/$BUILD_DIR/compat"
+            if ! line=$(env -i PATH=/usr/bin:/bin HOME="$TMP/home" $libs \
+                        "$BIN/run_program" w3m "$be" "$TMP/page.html" \
+                        w3m -dump -T text/html -cols 80 -O UTF-8 2>"$TMP/stderr"); then
+                log "FAILED: w3m on $be"
+                echo "w3m $be: w3m -dump (exit status)" >>"$FAILS"
+                STATUS=1
+                continue
+            fi
+            echo "bench_id=w3m rep=$rep ${line#RESULT }" >>"$RUNS"
+            log "  w3m $be: ${line#RESULT name=}"
+        done
+    done
+}
+run_real
+
+# The strings checksum and w3m's output do not depend on the back end.
+for id in strings w3m; do
+    nsums=$(awk "/^bench_id=$id /" "$RUNS" | tr ' ' '\n' | grep '^checksum=' | sort -u | wc -l)
+    if [ "$nsums" -gt 1 ]; then
+        log "FAILED: the $id checksums differ between back ends"
+        echo "$id all: checksums differ between back ends" >>"$FAILS"
+        STATUS=1
+    fi
+done
 
 # ------------------------------------------------------------------ (d) report
 STATS="$TMP/stats.txt"
@@ -334,6 +371,7 @@ report() {
     row pause "pause probe $((PP_NODES / 1000000))M nodes, $((PP_ALLOCS / 1000000))M allocs"
     row mixed2 "mixed sizes 2T, $((MIXED_STEPS / 1000000))M steps, GC_FREE"
     row strings "strings $STRINGS_DOCS docs"
+    row w3m "w3m -dump, $W3M_ROWS-row page (Debian's w3m; hgc: its libgc.so.1)"
     compat_target
     echo
     echo "Targets:"
@@ -351,7 +389,7 @@ report() {
          "2T/1T: throughput with 2 threads over 1. —: not built or not applicable." \
          "Settings: QUICK=$QUICK, binary-trees depth $BT_DEPTH, churn ${CN_M}M, nested $NESTED_N," \
          "live set $LIVE_SLOTS x $LIVE_STEPS, pause probe $PP_NODES / $PP_ALLOCS," \
-         "mixed $MIXED_SLOTS x $MIXED_STEPS, strings $STRINGS_DOCS; GOGC=$GOGC."
+         "mixed $MIXED_SLOTS x $MIXED_STEPS, strings $STRINGS_DOCS, w3m page $W3M_ROWS rows; GOGC=$GOGC."
     if [ -s "$FAILS" ]; then
         echo
         echo "FAILED runs:"
@@ -398,7 +436,7 @@ json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')";
     echo "    \"quick\": $QUICK, \"reps\": $REPS, \"reps_long\": $REPS_LONG, \"gogc\": $GOGC, \"wall_s\": $((END - START)),"
     echo "    \"bt_depth\": $BT_DEPTH, \"churn_n\": $CHURN_N, \"nested_n\": $NESTED_N, \"live_slots\": $LIVE_SLOTS,"
     echo "    \"live_steps\": $LIVE_STEPS, \"pp_nodes\": $PP_NODES, \"pp_allocs\": $PP_ALLOCS,"
-    echo "    \"mixed_slots\": $MIXED_SLOTS, \"mixed_steps\": $MIXED_STEPS, \"strings_docs\": $STRINGS_DOCS},"
+    echo "    \"mixed_slots\": $MIXED_SLOTS, \"mixed_steps\": $MIXED_STEPS, \"strings_docs\": $STRINGS_DOCS, \"w3m_rows\": $W3M_ROWS},"
     echo "  \"runs\": ["
     awk -v mode=json -f "$ROOT/scripts/bench_stats.awk" "$RUNS"
     echo "  ],"

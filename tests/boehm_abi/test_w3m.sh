@@ -15,28 +15,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 page=$tmp/page.html
-{
-  echo '<html><head><title>hgc &amp; w3m</title></head><body>'
-  echo '<h1>Collected &lt;text&gt; &eacute;t&eacute;</h1><ul>'
-  i=1
-  while [ $i -le 300 ]; do
-    echo "<li><a href=\"#r$i\">item $i</a> with <b>bold</b> and <i>italic</i> words</li>"
-    i=$((i + 1))
-  done
-  echo '</ul><table border=1><tr><th>n</th><th>square</th><th>nested</th></tr>'
-  i=1
-  while [ $i -le 3000 ]; do
-    echo "<tr><td id=r$i>$i</td><td>$((i * i))</td><td><table><tr><td>a$i</td><td colspan=2>b$i c$i</td></tr></table></td></tr>"
-    i=$((i + 1))
-  done
-  echo '</table><pre>'
-  i=1
-  while [ $i -le 200 ]; do
-    echo "  preformatted line $i   keeps   its   spaces"
-    i=$((i + 1))
-  done
-  echo '</pre></body></html>'
-} >"$page"
+sh "$(dirname "$0")/gen_page.sh" 3000 >"$page"
 mkdir "$tmp/home"
 render() { # extra environment assignments...
   env -i PATH=/usr/bin:/bin HOME="$tmp/home" "$@" \
