@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,54 @@ static inline double bench_now(void)
     if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
         bench_fatal("clock_gettime: %s", strerror(errno));
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Worker threads that start their measured work together.  Each worker
+ * calls bench_worker_ready() once set up; bench_start_workers() starts n
+ * of them, fn(args + i * stride), and waits until all are ready;
+ * bench_join_workers() joins them.  The program measures from
+ * bench_start_workers()'s result: the moment of the release, or with
+ * with_setup the moment before the first thread started (the workers'
+ * set-up then counts too). */
+static pthread_barrier_t bench_start_barrier;
+static pthread_t *bench_tids;
+static int bench_nworkers;
+
+static inline void bench_worker_ready(void)
+{
+    pthread_barrier_wait(&bench_start_barrier);
+}
+
+static inline double bench_start_workers(int n, void *(*fn)(void *), void *args, size_t stride,
+                                         int with_setup)
+{
+    bench_tids = calloc((size_t)n, sizeof *bench_tids);
+    if (bench_tids == NULL)
+        bench_fatal("out of memory for %d workers", n);
+    int rc = pthread_barrier_init(&bench_start_barrier, NULL, (unsigned)n + 1);
+    if (rc != 0)
+        bench_fatal("pthread_barrier_init: %s", strerror(rc));
+    bench_nworkers = n;
+    double t0 = bench_now();
+    for (int i = 0; i < n; i++) {
+        rc = pthread_create(&bench_tids[i], NULL, fn, (char *)args + (size_t)i * stride);
+        if (rc != 0)
+            bench_fatal("pthread_create: %s", strerror(rc));
+    }
+    bench_worker_ready();
+    return with_setup ? t0 : bench_now();
+}
+
+static inline void bench_join_workers(void)
+{
+    for (int i = 0; i < bench_nworkers; i++) {
+        int rc = pthread_join(bench_tids[i], NULL);
+        if (rc != 0)
+            bench_fatal("pthread_join: %s", strerror(rc));
+    }
+    pthread_barrier_destroy(&bench_start_barrier);
+    free(bench_tids);
+    bench_tids = NULL;
 }
 
 /* Peak resident set size of this process, in KiB (Linux: ru_maxrss). */

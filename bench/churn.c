@@ -36,13 +36,11 @@
 #define MAX_THREADS 256
 
 typedef struct worker {
-    pthread_t tid;
     int id;
     long n;
     uint64_t sum; /* sum of the words read back */
 } worker;
 
-static pthread_barrier_t start_barrier;
 
 /* The word written into the i-th object of worker id. */
 static inline uint64_t obj_word(int id, long i)
@@ -60,7 +58,7 @@ static void *worker_main(void *arg)
 
     THREAD_REGISTER();
     memset(ring, 0, sizeof ring);
-    pthread_barrier_wait(&start_barrier);
+    bench_worker_ready();
 
     for (long i = 0; i < n; i++) {
         unsigned slot = (unsigned)i & (RING - 1);
@@ -120,25 +118,12 @@ int main(int argc, char **argv)
     worker *ws = calloc((size_t)nthreads, sizeof *ws);
     if (ws == NULL)
         bench_fatal("churn: out of memory for %d workers", nthreads);
-    int rc = pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
-    if (rc != 0)
-        bench_fatal("churn: pthread_barrier_init: %s", strerror(rc));
-
     for (int i = 0; i < nthreads; i++) {
         ws[i].id = i;
         ws[i].n = n;
-        rc = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
-        if (rc != 0)
-            bench_fatal("churn: pthread_create: %s", strerror(rc));
     }
-
-    pthread_barrier_wait(&start_barrier);
-    double t0 = bench_now();
-    for (int i = 0; i < nthreads; i++) {
-        rc = pthread_join(ws[i].tid, NULL);
-        if (rc != 0)
-            bench_fatal("churn: pthread_join: %s", strerror(rc));
-    }
+    double t0 = bench_start_workers(nthreads, worker_main, ws, sizeof *ws, 0);
+    bench_join_workers();
     double elapsed = bench_now() - t0;
 
     /* Worker id wrote obj_word(id, i) for i in [0, n): the checksum is
@@ -151,7 +136,6 @@ int main(int argc, char **argv)
             bench_fatal("churn: checksum mismatch in thread %d: got %llu, expected %llu",
                         i, (unsigned long long)ws[i].sum, (unsigned long long)want);
     }
-    pthread_barrier_destroy(&start_barrier);
     free(ws);
 
     long long collections;

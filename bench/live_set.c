@@ -45,14 +45,12 @@
 static const size_t SIZES[8] = {16, 24, 32, 48, 64, 96, 128, 256};
 
 typedef struct worker {
-    pthread_t tid;
     int id;
     long slots;
     long steps;
     uint64_t serial; /* objects made so far */
 } worker;
 
-static pthread_barrier_t start_barrier;
 
 static inline size_t slot_size(long i)
 {
@@ -92,7 +90,7 @@ static void *worker_main(void *arg)
     uint64_t **table = GC_ALLOC((size_t)slots * sizeof *table);
     for (long i = 0; i < slots; i++)
         table[i] = obj_new(i, serial++);
-    pthread_barrier_wait(&start_barrier);
+    bench_worker_ready();
 
     for (long s = 0; s < w->steps; s++) {
         long i = (long)bench_rng_below(&rng, (unsigned long long)slots);
@@ -157,33 +155,21 @@ int main(int argc, char **argv)
     worker *ws = calloc((size_t)nthreads, sizeof *ws);
     if (ws == NULL)
         bench_fatal("live_set: out of memory for %d workers", nthreads);
-    int rc = pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
-    if (rc != 0)
-        bench_fatal("live_set: pthread_barrier_init: %s", strerror(rc));
-    /* The time includes filling the tables: the barrier is passed when
-     * every worker has filled its own. */
-    double t0 = bench_now();
     for (int i = 0; i < nthreads; i++) {
         ws[i].id = i;
         ws[i].slots = slots;
         ws[i].steps = steps;
-        rc = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
-        if (rc != 0)
-            bench_fatal("live_set: pthread_create: %s", strerror(rc));
     }
-    pthread_barrier_wait(&start_barrier);
-    for (int i = 0; i < nthreads; i++) {
-        rc = pthread_join(ws[i].tid, NULL);
-        if (rc != 0)
-            bench_fatal("live_set: pthread_join: %s", strerror(rc));
-    }
+    /* The time includes filling the tables: the workers are ready when
+     * each has filled its own. */
+    double t0 = bench_start_workers(nthreads, worker_main, ws, sizeof *ws, 1);
+    bench_join_workers();
     double elapsed = bench_now() - t0;
 
     for (int i = 0; i < nthreads; i++)
         if (ws[i].serial != (uint64_t)(slots + steps))
             bench_fatal("live_set: thread %d made %llu objects, expected %ld", i,
                         (unsigned long long)ws[i].serial, slots + steps);
-    pthread_barrier_destroy(&start_barrier);
     free(ws);
 
     printf("RESULT name=live_set threads=%d slots=%ld steps=%ld live_kb=%zu mops=%.2f",

@@ -61,7 +61,6 @@ typedef struct queue {
 } queue;
 
 typedef struct worker {
-    pthread_t tid;
     int id;
     long slots, steps;
     queue *out; /* the next thread's queue */
@@ -71,7 +70,6 @@ typedef struct worker {
     uint64_t made_sum, freed_sum;
 } worker;
 
-static pthread_barrier_t start_barrier;
 
 static size_t draw_size(bench_rng *r)
 {
@@ -159,7 +157,7 @@ static void *worker_main(void *arg)
     void **table = GC_ALLOC((size_t)w->slots * sizeof *table);
     for (long i = 0; i < w->slots; i++)
         table[i] = obj_new(w, draw_size(&rng));
-    pthread_barrier_wait(&start_barrier);
+    bench_worker_ready();
 
     for (long s = 0; s < w->steps; s++) {
         long i = (long)bench_rng_below(&rng, (unsigned long long)w->slots);
@@ -218,22 +216,8 @@ int main(int argc, char **argv)
         ws[i].in.buf = GC_ALLOC(QCAP * sizeof(void *));
         pthread_mutex_init(&ws[i].in.lock, NULL);
     }
-    int rc = pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
-    if (rc != 0)
-        bench_fatal("mixed_sizes: pthread_barrier_init: %s", strerror(rc));
-
-    double t0 = bench_now();
-    for (int i = 0; i < nthreads; i++) {
-        rc = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
-        if (rc != 0)
-            bench_fatal("mixed_sizes: pthread_create: %s", strerror(rc));
-    }
-    pthread_barrier_wait(&start_barrier);
-    for (int i = 0; i < nthreads; i++) {
-        rc = pthread_join(ws[i].tid, NULL);
-        if (rc != 0)
-            bench_fatal("mixed_sizes: pthread_join: %s", strerror(rc));
-    }
+    double t0 = bench_start_workers(nthreads, worker_main, ws, sizeof *ws, 1);
+    bench_join_workers();
     /* What is still queued arrived after its thread's last drain. */
     for (int i = 0; i < nthreads; i++)
         queue_drain(&ws[i]);
@@ -255,7 +239,6 @@ int main(int argc, char **argv)
                     made, freed, (long long)nthreads * (slots + steps),
                     (unsigned long long)made_sum, (unsigned long long)freed_sum);
     GC_FREE(ws);
-    pthread_barrier_destroy(&start_barrier);
 
     printf("RESULT name=mixed_sizes threads=%d slots=%ld steps=%ld ops=%lld mops=%.2f "
            "remote_frees=%lld",

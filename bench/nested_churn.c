@@ -59,13 +59,11 @@ typedef struct record {
 } record;
 
 typedef struct worker {
-    pthread_t tid;
     int id;
     long n;
     long checked; /* records verified */
 } worker;
 
-static pthread_barrier_t start_barrier;
 
 static record *record_build(uint64_t key)
 {
@@ -125,7 +123,7 @@ static void *worker_main(void *arg)
 
     THREAD_REGISTER();
     memset(ring, 0, sizeof ring);
-    pthread_barrier_wait(&start_barrier);
+    bench_worker_ready();
 
     for (long i = 0; i < w->n + RING; i++) {
         unsigned slot = (unsigned)i & (RING - 1);
@@ -174,30 +172,18 @@ int main(int argc, char **argv)
     worker *ws = calloc((size_t)nthreads, sizeof *ws);
     if (ws == NULL)
         bench_fatal("nested_churn: out of memory for %d workers", nthreads);
-    int rc = pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
-    if (rc != 0)
-        bench_fatal("nested_churn: pthread_barrier_init: %s", strerror(rc));
     for (int i = 0; i < nthreads; i++) {
         ws[i].id = i;
         ws[i].n = n;
-        rc = pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
-        if (rc != 0)
-            bench_fatal("nested_churn: pthread_create: %s", strerror(rc));
     }
-    pthread_barrier_wait(&start_barrier);
-    double t0 = bench_now();
-    for (int i = 0; i < nthreads; i++) {
-        rc = pthread_join(ws[i].tid, NULL);
-        if (rc != 0)
-            bench_fatal("nested_churn: pthread_join: %s", strerror(rc));
-    }
+    double t0 = bench_start_workers(nthreads, worker_main, ws, sizeof *ws, 0);
+    bench_join_workers();
     double elapsed = bench_now() - t0;
 
     for (int i = 0; i < nthreads; i++)
         if (ws[i].checked != n)
             bench_fatal("nested_churn: thread %d checked %ld records, expected %ld", i,
                         ws[i].checked, n);
-    pthread_barrier_destroy(&start_barrier);
     free(ws);
 
     long long ops = (long long)nthreads * n * ALLOCS_PER_RECORD;
