@@ -13,7 +13,8 @@
  *   - the warning procedure and GC_oom_fn on a heap limit;
  *   - collection events, and threads through the GC_THREADS redirects
  *     (an argument reachable only through pthread_create survives);
- *   - an unsupported call (GC_new_kind) aborts with a message naming it.
+ *   - an unsupported call (GC_new_kind) aborts with a message naming it, so
+ *     does GC_register_disappearing_link of a link outside the heap.
  */
 #define _GNU_SOURCE
 #define GC_THREADS
@@ -335,21 +336,43 @@ static void test_threads_and_events(void)
  * that must die naming it. */
 void GC_new_kind(void); /* gc_mark.h's has arguments; none are read */
 
-static void test_unsupported(void)
+/* The child prints "TEST-ADDR p" (its own address of static_link) first;
+ * %p in line stands for it. */
+static void death_case(const char *name, const char *fmt)
 {
     test_child c;
-    test_run_case("new_kind", NULL, &c);
-    CHECKF(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT &&
-               test_has_line(c.err, "hgc: GC_new_kind is not supported (custom object kinds and "
-                                    "mark procedures; see docs/COMPAT.md)"),
-           "GC_new_kind: expected an abort naming it, got status %d and: %s", c.status, c.err);
+    char line[200];
+    void *addr = NULL;
+    test_run_case(name, NULL, &c);
+    const char *a = strstr(c.err, "TEST-ADDR ");
+    if (a)
+        sscanf(a, "TEST-ADDR %p", &addr);
+    snprintf(line, sizeof line, fmt, addr);
+    CHECKF(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT && test_has_line(c.err, line),
+           "%s: expected an abort with the line '%s', got status %d and: %s", name, line,
+           c.status, c.err);
     test_child_free(&c);
+}
+
+static char static_link[16] __attribute__((aligned(8)));
+
+static void test_unsupported(void)
+{
+    death_case("new_kind", "hgc: GC_new_kind is not supported (custom object kinds and "
+                           "mark procedures; see docs/COMPAT.md)");
+    death_case("link_outside", "hgc: GC_register_disappearing_link(%p): the link is not "
+                               "inside an object of the heap");
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "new_kind") == 0) {
         GC_new_kind();
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "link_outside") == 0) {
+        fprintf(stderr, "TEST-ADDR %p\n", (void *)static_link);
+        GC_register_disappearing_link((void **)static_link);
         return 0;
     }
     GC_INIT();

@@ -518,12 +518,17 @@ int GC_general_register_disappearing_link(void **link, const void *obj)
     return link_code(hgc_weak_register(link, base ? base : obj));
 }
 
-/* The link is cleared when the object holding it dies. */
+/* The link is cleared when the object holding it dies; a link outside
+ * every object is a wrong argument (Boehm aborts too). */
 int GC_register_disappearing_link(void **link)
 {
     check_link(link, "GC_register_disappearing_link");
     void *base = hgc_base(link);
-    return base ? link_code(hgc_weak_register(link, base)) : GC_SUCCESS;
+    if (!base)
+        hgc__fatal("GC_register_disappearing_link(%p): the link is not inside an object of "
+                   "the heap",
+                   (void *)link);
+    return link_code(hgc_weak_register(link, base));
 }
 
 int GC_unregister_disappearing_link(void **link)
