@@ -145,11 +145,15 @@ static span *pages_for(size_t npages, enum span_state state)
     return s;
 }
 
-/* A span of class cls with free slots in s->free, taken off every list. */
-static span *central_acquire(unsigned kind, unsigned cls)
+/* A span of class cls with free slots in s->free (or, if that is empty, a
+ * batch in s->xfree), taken off every list.  old, if not NULL, is the
+ * caller's exhausted span of that class, filed under the same lock hold. */
+static span *central_acquire(unsigned kind, unsigned cls, span *old)
 {
     central *ce = &centrals[kind][cls];
     pthread_mutex_lock(&ce->lock);
+    if (old)
+        central_file(ce, old, false);
     span *s = span_list_pop(&ce->partial);
     while (!s) {
         s = span_list_pop(&ce->unswept);
@@ -169,7 +173,7 @@ static span *central_acquire(unsigned kind, unsigned cls)
         }
         pthread_mutex_lock(&ce->lock);
         central_file(ce, s, false);
-        s = NULL;
+        s = span_list_pop(&ce->partial); /* it, if a batch of frees waits */
     }
     pthread_mutex_unlock(&ce->lock);
     if (s)
@@ -192,7 +196,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
 
     crit_enter(t);
     void *list = t->tc.free[kind][cls];
-    span *s = t->tc.cur[kind][cls];
+    span *s = t->tc.cur[kind][cls], *old = NULL;
     if (unlikely(hgc__gc_stress) && !list && s) {
         /* Stress mode keeps the cache's list in the span, see below. */
         list = s->free;
@@ -202,16 +206,15 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
         /* Frees from other threads refill the current span first. */
         list = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire));
         if (!list) {
-            central *ce = &centrals[kind][cls];
+            /* Exhausted: central_acquire files it on its central's lists,
+             * in the same lock hold that takes the next span. */
             atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-            pthread_mutex_lock(&ce->lock);
-            central_file(ce, s, false);
-            pthread_mutex_unlock(&ce->lock);
             t->tc.cur[kind][cls] = NULL;
+            old = s;
         }
     }
     if (!list) {
-        s = central_acquire(kind, cls);
+        s = central_acquire(kind, cls, old);
         if (!s) {
             crit_exit(t);
             return NULL;
