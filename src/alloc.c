@@ -29,6 +29,21 @@ typedef struct central {
 static central centrals[NKINDS][NCLASSES];
 static _Atomic size_t unswept_total;
 
+/* Batches.  Frees into a span that the freeing thread does not cache go to
+ * the span's xfree without a lock, except the one that makes the stack's
+ * push count (since it was last emptied) equal to the class's batch: that
+ * one pushes under the central lock and moves the span from the full to
+ * the partial list.  A span goes onto the full list only under the lock and
+ * only with fewer than a batch of frees waiting (central_file), and nobody
+ * empties xfree while the span is on a central list, so the count rises one
+ * by one from there and the batch-completing free always finds it.  The
+ * price: up to batch - 1 freed slots per full span (an eighth of its slots)
+ * wait for more frees or for the next collection's sweep, which applies
+ * them.  The gain: one lock per batch instead of one per span visit, and a
+ * span taken from the partial list holds a batch of free slots, not one. */
+#define BATCH_SHARE 8
+static uint32_t batch[NCLASSES];
+
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static span large_spans; /* every live large object */
 
@@ -60,14 +75,31 @@ void alloc_init(void)
         }
     pthread_mutexattr_destroy(&attr);
     span_list_init(&large_spans);
+    for (int c = 1; c < NCLASSES; c++) {
+        uint32_t n = hgc__class_geom[c].nelems / BATCH_SHARE;
+        batch[c] = n ? n : 1;
+    }
+}
+
+/* File s, held exclusively, on its central's partial list if it has free
+ * slots or a batch of frees waiting in xfree, else on the full list.  The
+ * caller holds the central lock.  The xfree check is what keeps the batch
+ * rule (above) whole: a free that completed the batch while s was held
+ * found it on no list, so it is our job. */
+static void central_file(central *ce, span *s, bool has_free)
+{
+    if (!has_free &&
+        xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) >= batch[s->sizeclass])
+        has_free = true;
+    span_set_list(s, has_free ? LIST_PARTIAL : LIST_FULL);
+    span_list_push(has_free ? &ce->partial : &ce->full, s);
 }
 
 static void central_put(span *s, enum sweep_result r)
 {
     central *ce = &centrals[s->kind][s->sizeclass];
     pthread_mutex_lock(&ce->lock);
-    span_set_list(s, r == SWEEP_PARTIAL ? LIST_PARTIAL : LIST_FULL);
-    span_list_push(r == SWEEP_PARTIAL ? &ce->partial : &ce->full, s);
+    central_file(ce, s, r == SWEEP_PARTIAL);
     pthread_mutex_unlock(&ce->lock);
 }
 
@@ -113,11 +145,15 @@ static span *pages_for(size_t npages, enum span_state state)
     return s;
 }
 
-/* A span of class cls with free slots in s->free, taken off every list. */
-static span *central_acquire(unsigned kind, unsigned cls)
+/* A span of class cls with free slots in s->free (or, if that is empty, a
+ * batch in s->xfree), taken off every list.  old, if not NULL, is the
+ * caller's exhausted span of that class, filed under the same lock hold. */
+static span *central_acquire(unsigned kind, unsigned cls, span *old)
 {
     central *ce = &centrals[kind][cls];
     pthread_mutex_lock(&ce->lock);
+    if (old)
+        central_file(ce, old, false);
     span *s = span_list_pop(&ce->partial);
     while (!s) {
         s = span_list_pop(&ce->unswept);
@@ -136,9 +172,8 @@ static span *central_acquire(unsigned kind, unsigned cls)
             return s;
         }
         pthread_mutex_lock(&ce->lock);
-        span_set_list(s, LIST_FULL);
-        span_list_push(&ce->full, s);
-        s = NULL;
+        central_file(ce, s, false);
+        s = span_list_pop(&ce->partial); /* it, if a batch of frees waits */
     }
     pthread_mutex_unlock(&ce->lock);
     if (s)
@@ -161,7 +196,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
 
     crit_enter(t);
     void *list = t->tc.free[kind][cls];
-    span *s = t->tc.cur[kind][cls];
+    span *s = t->tc.cur[kind][cls], *old = NULL;
     if (unlikely(hgc__gc_stress) && !list && s) {
         /* Stress mode keeps the cache's list in the span, see below. */
         list = s->free;
@@ -169,30 +204,25 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     }
     if (!list && s) {
         /* Frees from other threads refill the current span first. */
-        list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
+        list = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire));
         if (!list) {
-            central *ce = &centrals[kind][cls];
+            /* Exhausted: central_acquire files it on its central's lists,
+             * in the same lock hold that takes the next span. */
             atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-            pthread_mutex_lock(&ce->lock);
-            /* A free that saw owner == NULL pushes under this lock; re-check
-             * so its span does not sit on the full list with free slots. */
-            bool refilled = atomic_load_explicit(&s->xfree, memory_order_relaxed) != NULL;
-            span_set_list(s, refilled ? LIST_PARTIAL : LIST_FULL);
-            span_list_push(refilled ? &ce->partial : &ce->full, s);
-            pthread_mutex_unlock(&ce->lock);
             t->tc.cur[kind][cls] = NULL;
+            old = s;
         }
     }
     if (!list) {
-        s = central_acquire(kind, cls);
+        s = central_acquire(kind, cls, old);
         if (!s) {
             crit_exit(t);
             return NULL;
         }
         collector_note_alloc(t, (size_t)s->nfree * s->elem_size);
         list = s->free;
-        if (!list) /* a full span that frees made partial again */
-            list = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire);
+        if (!list) /* a full span that a batch of frees made partial again */
+            list = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire));
         s->free = NULL;
         s->nfree = 0;
         span_set_list(s, LIST_CACHED);
@@ -260,26 +290,26 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     return p;
 }
 
-/* The first free into a span that no cache holds.  If the span sits on the
- * full list it moves to the partial list, so its free slots are found
- * again without waiting for a collection.  The push happens under the
- * central lock, after the span's list was read: until our object is in
- * xfree it keeps the span alive (it was marked, or allocated after the
- * sweep), and once it is in, a sweeper could free the span -- but no
- * sweeper can take a span off the unswept list while we hold the lock, and
- * we touch the span only under it. */
-static void free_first_into_central(thread_rec *t, span *s, void *p, size_t size)
+/* The free that completes a batch in s's xfree (see "Batches" above): the
+ * slot p is already a free slot, only its link is set here.  If s sits on
+ * the full list it moves to the partial list.  The push happens under the
+ * central lock: until our object is in xfree it keeps the span alive (it
+ * was marked, or allocated after the sweep), so s is still of this central;
+ * once it is in, a sweeper could free the span -- but no sweeper can take a
+ * span off the unswept list while we hold the lock, and we touch the span
+ * only under it. */
+static NOINLINE void free_completing_batch(thread_rec *t, span *s, void *p)
 {
     central *ce = &centrals[s->kind][s->sizeclass];
     crit_enter(t);
     pthread_mutex_lock(&ce->lock);
-    bool was_full = span_list_of(s) == LIST_FULL;
-    void *old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
-    slot_make_free(p, size, old, true);
-    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, p, memory_order_release,
-                                                  memory_order_relaxed))
-        ((void **)p)[0] = link_encode(old);
-    if (was_full) {
+    uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+    do
+        ((void **)p)[0] = link_encode(xfree_top(old));
+    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old,
+                                                  (uintptr_t)p | ((old & ~(XFREE_ONE - 1)) + XFREE_ONE),
+                                                  memory_order_release, memory_order_relaxed));
+    if (span_list_of(s) == LIST_FULL) {
         span_list_remove(s);
         span_set_list(s, LIST_PARTIAL);
         span_list_push(&ce->partial, s);
@@ -302,17 +332,23 @@ void alloc_free_small(thread_rec *t, span *s, void *p)
         *head = p;
         return;
     }
-    /* Anyone else: push onto the span's xfree stack.  The owner (or the
-     * sweeper) takes the whole stack with one exchange, so there is no ABA. */
-    void *old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
-    if (old == NULL && atomic_load_explicit(&s->owner, memory_order_relaxed) == NULL) {
-        free_first_into_central(t, s, p, size);
-        return;
-    }
-    slot_make_free(p, size, old, true);
-    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, p, memory_order_release,
+    /* Anyone else: push onto the span's xfree stack, counting the push.
+     * The owner (or the sweeper) takes the whole stack with one exchange, so
+     * there is no ABA.  No lock, unless this push completes a batch. */
+    uint32_t b = batch[s->sizeclass];
+    uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+    slot_make_free(p, size, xfree_top(old), true);
+    for (;;) {
+        uintptr_t new = (uintptr_t)p | ((old & ~(XFREE_ONE - 1)) + XFREE_ONE);
+        if (unlikely(xfree_count(new) == b)) {
+            free_completing_batch(t, s, p);
+            return;
+        }
+        if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, new, memory_order_release,
                                                   memory_order_relaxed))
-        ((void **)p)[0] = link_encode(old);
+            return;
+        ((void **)p)[0] = link_encode(xfree_top(old));
+    }
 }
 
 void alloc_free_large(thread_rec *t, span *s, void *p)

@@ -15,7 +15,8 @@
  *
  * Central lists, per (kind, class), under the central's lock:
  *   partial  swept spans with free slots (free list in span->free)
- *   full     swept spans without free slots (frees may wait in xfree)
+ *   full     swept spans without free slots (fewer than a batch of frees
+ *            may wait in xfree; see "Batches" in alloc.c)
  *   unswept  spans whose marks are from the last collection; the first
  *            thread that needs a span sweeps them one by one.
  * Each collection moves partial and full to unswept while the world is

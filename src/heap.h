@@ -86,8 +86,11 @@ typedef struct span {
     void *free;
     uint32_t nfree;
     /* Frees from threads that are not the owner: a lock-free push-only
-     * stack, emptied with one exchange by the owner or the sweeper. */
-    _Atomic(void *) xfree;
+     * stack, emptied with one exchange by the owner or the sweeper.  The
+     * word packs the top slot's address (below bit XFREE_SHIFT) with the
+     * number of pushes since it was last emptied (above), so that one CAS
+     * both pushes and counts (alloc.c: batches).  See xfree_top/count. */
+    _Atomic uintptr_t xfree;
     _Atomic(struct tcache *) owner; /* the cache holding it, or NULL */
     uint64_t free_cycle;     /* FREE spans: collection count when freed */
     size_t req_size;         /* large: requested bytes */
@@ -95,6 +98,13 @@ typedef struct span {
 } span;
 
 #define DIV_SHIFT 40
+
+/* span.xfree: heap addresses fit in ADDRESS_BITS bits; the 16 bits above
+ * count pushes (modulo 2^16, far above any span's slot count). */
+#define XFREE_SHIFT ADDRESS_BITS
+#define XFREE_ONE ((uintptr_t)1 << XFREE_SHIFT)
+static inline void *xfree_top(uintptr_t w) { return (void *)(w & (XFREE_ONE - 1)); }
+static inline uint32_t xfree_count(uintptr_t w) { return (uint32_t)(w >> XFREE_SHIFT); }
 
 /* Page info, the marker's shortcut past the span descriptor: for each page
  * of a small-object span, (page index within the span) << 8 | kind << 6 |

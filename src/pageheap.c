@@ -312,7 +312,7 @@ void pageheap_free(span *s)
     s->released = false;
     s->free_cycle = 0;
     s->free = NULL;
-    atomic_store_explicit(&s->xfree, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     atomic_store_explicit(&s->state, SPAN_FREE, memory_order_release);
     free_insert(s);

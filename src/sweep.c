@@ -50,7 +50,7 @@ enum sweep_result sweep_span(span *s)
     uint32_t n = s->nelems;
     size_t mark_bytes = (s->npages * PAGE_SIZE) >> GRANULE_SHIFT;
 
-    for (void *x = atomic_exchange_explicit(&s->xfree, NULL, memory_order_acquire); x;) {
+    for (void *x = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire)); x;) {
         void *next = link_decode(*(void **)x);
         *span_mark_of(s, (uintptr_t)x) = 0;
         x = next;
