@@ -205,6 +205,8 @@ run_real() {
         log "w3m (or run_program) missing: no real-program row"
         return 0
     fi
+    local t0
+    t0=$(date +%s)
     sh "$ROOT/tests/boehm_abi/gen_page.sh" "$W3M_ROWS" >"$TMP/page.html"
     mkdir -p "$TMP/home"
     log "workload w3m: w3m -dump of a $W3M_ROWS-row page ($REPS reps; boehm hgc)"
@@ -224,6 +226,7 @@ run_real() {
             log "  w3m $be: ${line#RESULT name=}"
         done
     done
+    WORKLOAD_TIMES="$WORKLOAD_TIMES w3m:$(($(date +%s) - t0))s"
 }
 run_real
 
