@@ -73,10 +73,13 @@ HGC_API HGC_MALLOC_ATTR void *hgc_malloc(size_t n);
 HGC_API HGC_MALLOC_ATTR void *hgc_malloc_atomic(size_t n);
 
 /* Resize p to n bytes, keeping min(old, n) bytes of content and p's kind
- * (scanned or atomic).  Bytes past the old size are zero.  p == NULL acts as
- * hgc_malloc(n); n == 0 frees p and returns NULL.  On failure returns NULL
- * and leaves p untouched.  p must be an object start, as for hgc_free();
- * a wrong p is the same fatal error, reported as hgc_realloc(P). */
+ * (scanned, atomic, typed with its layout, uncollectable).  Bytes past the
+ * old size are zero.  p == NULL acts as hgc_malloc(n); n == 0 frees p and
+ * returns NULL.  On failure returns NULL and leaves p untouched.  p must be
+ * an object start, as for hgc_free(); a wrong p is the same fatal error,
+ * reported as hgc_realloc(P).  When the object moves, the old one is freed
+ * as by hgc_free(): its finalizer is cancelled, weak links to it do not
+ * follow. */
 HGC_API void *hgc_realloc(void *p, size_t n);
 
 /* Free an object the program knows to be dead.  p == NULL is a no-op.  A

@@ -130,11 +130,12 @@ API void *hgc_malloc_typed(size_t n, hgc_layout layout)
     if (words > SIZE_MAX / sizeof(uintptr_t) - 1)
         return out_of_memory(n);
     void *p = alloc_fast((words + 1) * sizeof(uintptr_t), KIND_TYPED);
-    if (!p)
-        return NULL;
+    span *s = p ? pagemap_lookup((uintptr_t)p) : NULL;
+    if (!s || s->kind != KIND_TYPED)
+        return p; /* NULL, or what the out-of-memory handler returned */
     /* Until this store the word is 0, "no pointers": right for an object
      * that is all zeros, so a collection in between loses nothing. */
-    *layout_word(pagemap_lookup((uintptr_t)p), (uintptr_t)p) = layout;
+    *layout_word(s, (uintptr_t)p) = layout;
     return p;
 }
 
