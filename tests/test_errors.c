@@ -295,6 +295,14 @@ static int case_oom(void)
     p = hgc_malloc_atomic(huge + 8);
     CHECK(p == oom_fallback);
     CHECK(oom_seen == huge + 8 && oom_calls == 2);
+    /* A typed allocation hands the handler's memory back untouched (its
+     * layout word goes nowhere). */
+    memset(oom_fallback, 0x5a, sizeof oom_fallback);
+    p = hgc_malloc_typed(huge, 0);
+    CHECK(p == oom_fallback && oom_calls == 3);
+    for (size_t k = 0; k < sizeof oom_fallback; k++)
+        CHECK((unsigned char)oom_fallback[k] == 0x5a);
+    oom_calls = 2;
     CHECK(hgc_set_oom_handler(NULL) == oom_handler);
     CHECK(hgc_malloc(huge) == NULL);
     CHECK(oom_calls == 2);
