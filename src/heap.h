@@ -241,7 +241,8 @@ void pageheap_init(void);
  * when the address space is exhausted.  span.needzero says whether the
  * memory may hold old data. */
 span *pageheap_alloc(size_t npages, enum span_state state);
-/* Cap the bytes of spans in use (0: no cap); allocations past it fail. */
+/* Cap the bytes of spans in use (0: no cap); allocations past it fail.  A
+ * cap below the current use only stops growth.  Takes no lock. */
 void pageheap_set_limit(size_t bytes);
 /* Try without growing the heap. */
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state);

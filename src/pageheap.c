@@ -35,7 +35,9 @@ static span *spare_descs;        /* recycled descriptors, linked by next */
 static arena **all_arenas;       /* for walks; grows by doubling */
 static size_t narenas, arenas_cap;
 static size_t in_use_bytes, free_unreleased_bytes;
-static size_t heap_limit = SIZE_MAX; /* on in_use_bytes: pageheap_set_limit */
+/* Cap on in_use_bytes (pageheap_set_limit).  Atomic, so that setting it
+ * needs no lock: a mutator may set it from anywhere. */
+static _Atomic size_t heap_limit = SIZE_MAX;
 
 void pageheap_init(void)
 {
@@ -218,14 +220,13 @@ static span *carve(span *run, size_t npages, enum span_state state)
 /* Would npages more pages pass the limit?  Heap lock held. */
 static bool over_limit(size_t npages)
 {
-    return npages * PAGE_SIZE > heap_limit - in_use_bytes;
+    size_t limit = atomic_load_explicit(&heap_limit, memory_order_relaxed);
+    return in_use_bytes >= limit || npages * PAGE_SIZE > limit - in_use_bytes;
 }
 
 void pageheap_set_limit(size_t bytes)
 {
-    pthread_mutex_lock(&heap_lock);
-    heap_limit = bytes ? bytes : SIZE_MAX;
-    pthread_mutex_unlock(&heap_lock);
+    atomic_store_explicit(&heap_limit, bytes ? bytes : SIZE_MAX, memory_order_relaxed);
 }
 
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state)
