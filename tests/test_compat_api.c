@@ -268,6 +268,9 @@ static void test_limits(void)
     CHECK(GC_MALLOC(64 * MiB) == NULL);
     CHECK(warned == 1 && oom_called == 1);
     CHECK(GC_MALLOC(MiB) != NULL); /* below the limit: fine */
+    GC_set_max_heap_size(4096);    /* below what is in use: no growth at all */
+    CHECK(GC_MALLOC(64 * MiB) == NULL);
+    CHECK(warned == 2 && oom_called == 2);
     GC_set_max_heap_size(0);
     CHECK(GC_MALLOC(64 * MiB) != NULL);
     GC_set_warn_proc(old);
