@@ -20,6 +20,12 @@
  *   - makes private scratch objects (16 B..100 KiB, pattern-filled), keeps a
  *     few on its stack, frees some itself, and hands others to the next
  *     thread through a mailbox, which checks and frees them;
+ *   - gives some new nodes a finalizer (any mode), which checks that its
+ *     node is intact and then marks it finalized: a walk that reaches a
+ *     finalized node has found a finalizer that ran on a reachable node;
+ *   - keeps short weak links (in malloc memory) to nodes, reads them and
+ *     puts what it read back into a slot: a link not yet cleared must lead
+ *     to an intact, never finalized node, and may bring it back;
  *   - now and then collects; and whenever a collection (its own or an
  *     automatic one) has run since the last walk, walks the whole graph
  *     from the slots and checks every node it reaches (other threads keep
@@ -42,6 +48,7 @@
 #define SCRATCH 16
 #define MAILBOX 256
 #define HEAP_BOUND (256 * MiB)
+#define WEAK 64 /* weak links per thread */
 
 typedef struct gnode {
     uint64_t id;
@@ -64,6 +71,7 @@ static uint64_t seed;
 static _Atomic uint64_t next_id = 1;
 static _Atomic int stop_flag;
 static _Atomic uint64_t total_ops, total_walk_nodes, total_walks, total_handed;
+static _Atomic uint64_t total_finalized, total_weak_reads, total_weak_cleared;
 static _Atomic size_t max_heap;
 static _Atomic uint64_t walked_after; /* collection count the last walk followed */
 
@@ -86,6 +94,8 @@ static void fail_node(const gnode *n, const char *what)
 
 static void check_node(const gnode *n)
 {
+    if (n->check == ~mix(n->id))
+        fail_node(n, "finalized, yet reachable");
     if (n->check != mix(n->id) || n->id == 0 || n->id >= atomic_load(&next_id))
         fail_node(n, "checksum");
     if (n->payload_len > MAX_PAYLOAD)
@@ -93,6 +103,17 @@ static void check_node(const gnode *n)
     for (uint32_t i = 0; i < n->payload_len; i++)
         if (n->payload[i] != (unsigned char)(mix(n->id + i) >> 56))
             fail_node(n, "payload");
+}
+
+/* Runs once the node is unreachable: it must be intact (kept so for its
+ * finalizer), and nobody may reach it afterwards. */
+static void node_finalizer(void *obj, void *data)
+{
+    gnode *n = (gnode *)obj;
+    (void)data;
+    check_node(n);
+    n->check = ~mix(n->id);
+    atomic_fetch_add_explicit(&total_finalized, 1, memory_order_relaxed);
 }
 
 static gnode *new_node(test_rng *r)
@@ -106,6 +127,9 @@ static gnode *new_node(test_rng *r)
     n->payload_len = len;
     for (uint32_t i = 0; i < len; i++)
         n->payload[i] = (unsigned char)(mix(n->id + i) >> 56);
+    if (test_rand(r) % 8 == 0)
+        CHECK(hgc_register_finalizer(n, node_finalizer, NULL, (int)(test_rand(r) % 3), NULL,
+                                     NULL) == HGC_OK);
     return n;
 }
 
@@ -247,6 +271,9 @@ static void *mutator(void *arg)
     test_rng r = {seed * 31 + (uint64_t)w->id + 1};
     void *scratch[SCRATCH] = {0}; /* on this stack: roots */
     mailbox *in = &boxes[w->id], *out = &boxes[(w->id + 1) % NTHREADS];
+    /* Short weak links, in memory the collector does not scan. */
+    gnode **links = (gnode **)calloc(WEAK, sizeof *links);
+    CHECK(links != NULL);
     uint64_t ops = 0, key_base = (uint64_t)w->id << 48;
     while (w->ops_limit ? ops < w->ops_limit : !atomic_load(&stop_flag)) {
         unsigned op = (unsigned)(test_rand(&r) % 100);
@@ -267,6 +294,25 @@ static void *mutator(void *arg)
                 gnode *a = pick(&r);
                 if (a)
                     atomic_store_explicit(&a->edge[test_rand(&r) % EDGES], NULL,
+                                          memory_order_release);
+            }
+        } else if (op < 81) {
+            size_t i = test_rand(&r) % WEAK;
+            gnode *n = pick(&r);
+            if (links[i])
+                hgc_weak_unregister((void **)&links[i]);
+            links[i] = n;
+            if (n)
+                CHECK(hgc_weak_register((void **)&links[i], n) == HGC_OK);
+        } else if (op < 83) {
+            gnode *n = links[test_rand(&r) % WEAK];
+            atomic_fetch_add_explicit(&total_weak_reads, 1, memory_order_relaxed);
+            if (!n) {
+                atomic_fetch_add_explicit(&total_weak_cleared, 1, memory_order_relaxed);
+            } else {
+                check_node(n); /* a root again, from here */
+                if (test_rand(&r) & 1)
+                    atomic_store_explicit(&slots[test_rand(&r) % SLOTS], n,
                                           memory_order_release);
             }
         } else if (op < 85) {
@@ -304,6 +350,10 @@ static void *mutator(void *arg)
     for (int i = 0; i < SCRATCH; i++)
         if (scratch[i])
             check_scratch(scratch[i]);
+    for (int i = 0; i < WEAK; i++)
+        if (links[i])
+            hgc_weak_unregister((void **)&links[i]);
+    free(links);
     atomic_fetch_add(&total_ops, ops);
     return NULL;
 }
@@ -350,16 +400,21 @@ int main(int argc, char **argv)
     s1 = test_stats();
     printf("test_graph_stress: %d threads, %llu operations, %llu collections, %llu walks "
            "checked %llu nodes, %llu objects handed between threads, %zu nodes reachable at "
-           "the end, max heap %zu MiB, %.1f s\n",
+           "the end, max heap %zu MiB, %.1f s; %llu finalizers ran, %llu weak link reads, %llu "
+           "found cleared\n",
            NTHREADS, (unsigned long long)atomic_load(&total_ops),
            (unsigned long long)(s1.collections - s0.collections),
            (unsigned long long)atomic_load(&total_walks),
            (unsigned long long)atomic_load(&total_walk_nodes),
            (unsigned long long)atomic_load(&total_handed), final_nodes,
-           atomic_load(&max_heap) / MiB, (double)(test_now_ns() - t0) / 1e9);
+           atomic_load(&max_heap) / MiB, (double)(test_now_ns() - t0) / 1e9,
+           (unsigned long long)atomic_load(&total_finalized),
+           (unsigned long long)atomic_load(&total_weak_reads),
+           (unsigned long long)atomic_load(&total_weak_cleared));
     CHECKF(atomic_load(&max_heap) < HEAP_BOUND, "heap reached %zu bytes (bound %zu); seed %llu",
            atomic_load(&max_heap), (size_t)HEAP_BOUND, (unsigned long long)seed);
     CHECK(s1.collections > s0.collections && atomic_load(&total_walks) > 0);
+    CHECK(atomic_load(&total_finalized) > 0 && atomic_load(&total_weak_cleared) > 0);
     printf("test_graph_stress: ok\n");
     return 0;
 }
