@@ -213,6 +213,9 @@ GC_API void GC_remove_roots(void *lo, void *hi);
 GC_API void GC_clear_roots(void);
 /* Data of libraries loaded later are roots anyway: this is dlopen(). */
 GC_API void *GC_dlopen(const char *path, int mode);
+/* A debugging check of Boehm's (is p where the collector looks?); hgc
+ * cannot tell and returns p. */
+GC_API void *GC_is_visible(void *p);
 
 /* ------------------------------------------------------------ finalizers */
 typedef void (*GC_finalization_proc)(void *obj, void *client_data);

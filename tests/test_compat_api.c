@@ -5,7 +5,8 @@
  *     malloc_many, memalign;
  *   - GC_disable / GC_dont_gc written directly stop collections; GC_gc_no
  *     follows collections; heap statistics move the right way;
- *   - uncollectable objects survive, roots added and cleared;
+ *   - uncollectable objects survive, roots added and cleared, roots pushed
+ *     from a GC_set_push_other_roots callback;
  *   - finalizers through GC_finalize_on_demand (the variable) and the
  *     notifier, replacing with ofn/ocd; disappearing links, general and
  *     on the holder, long links, move and unregister codes;
@@ -19,6 +20,7 @@
 #define _GNU_SOURCE
 #define GC_THREADS
 #include "gc.h"
+#include "gc_mark.h"
 #include "gc_typed.h"
 
 #include "test.h"
@@ -109,6 +111,47 @@ static void test_roots_and_unc(void)
     GC_add_roots(root_slot, root_slot + 4);
     GC_clear_roots();
     GC_FREE(test_unhide(hidden_unc));
+}
+
+/* Other roots: objects referenced only from malloc memory (unscanned)
+ * survive while a GC_set_push_other_roots callback pushes that memory. */
+static void **other; /* malloc memory */
+static void push_other(void) { GC_push_all(other, other + 8); }
+
+static TEST_NOINLINE void make_other(void **wl)
+{
+    for (int i = 0; i < 8; i++) {
+        other[i] = GC_MALLOC_ATOMIC(24);
+        memset(other[i], 0x3c, 24);
+        wl[i] = other[i];
+        CHECK(GC_general_register_disappearing_link(&wl[i], other[i]) == GC_SUCCESS);
+    }
+}
+
+static void test_other_roots(void)
+{
+    other = calloc(8, sizeof *other);
+    void **wl = calloc(8, sizeof *wl);
+    CHECK(other && wl);
+    GC_set_push_other_roots(push_other);
+    CHECK(GC_get_push_other_roots() == push_other);
+    CHECK(GC_least_plausible_heap_addr != NULL &&
+          GC_greatest_plausible_heap_addr > GC_least_plausible_heap_addr);
+    make_other(wl);
+    test_collect_n(2);
+    test_churn(2 * MiB);
+    for (int i = 0; i < 8; i++)
+        CHECK(wl[i] == other[i] && ((unsigned char *)other[i])[23] == 0x3c);
+    GC_set_push_other_roots(NULL);
+    test_collect_n(2);
+    int dead = 0;
+    for (int i = 0; i < 8; i++)
+        dead += wl[i] == NULL;
+    CHECKF(dead >= 6, "only %d of 8 objects died once nothing pushed them", dead);
+    for (int i = 0; i < 8; i++)
+        GC_unregister_disappearing_link(&wl[i]);
+    free(wl);
+    free(other);
 }
 
 /* Finalizers and disappearing links. */
@@ -382,6 +425,7 @@ int main(int argc, char **argv)
     test_alloc();
     test_control();
     test_roots_and_unc();
+    test_other_roots();
     test_finalization();
     test_typed();
     test_limits();

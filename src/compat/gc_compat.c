@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gc.h"
+#include "gc_mark.h"
 #include "gc_typed.h"
 #include "hgc.h"
 
@@ -48,8 +49,8 @@ int GC_use_entire_heap;
 GC_oom_func GC_oom_fn;
 GC_finalizer_notifier_proc GC_finalizer_notifier;
 /* Read by some runtimes' own mark code; kept to the heap's bounds. */
-__attribute__((visibility("default"))) void *GC_least_plausible_heap_addr;
-__attribute__((visibility("default"))) void *GC_greatest_plausible_heap_addr;
+void *GC_least_plausible_heap_addr;
+void *GC_greatest_plausible_heap_addr;
 
 static int pages_executable;
 static GC_on_collection_event_proc event_proc;
@@ -443,9 +444,6 @@ void GC_clear_roots(void)
 
 void *GC_dlopen(const char *path, int mode) { return dlopen(path, mode); }
 
-/* A debugging check in Boehm (is p visible to the collector?): every
- * word hgc scans is, and it cannot tell the others; p is returned. */
-__attribute__((visibility("default"))) void *GC_is_visible(void *p);
 void *GC_is_visible(void *p) { return p; }
 
 /* ------------------------------------------------------------ finalizers */

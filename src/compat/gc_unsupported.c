@@ -12,25 +12,17 @@
  * conservatively.
  */
 #include "gc.h"
+#include "gc_mark.h"
 
 #include "../mark.h"
 #include "../roots.h"
 #include "../util.h"
 
-#define VISIBLE __attribute__((visibility("default")))
-
-typedef void (*push_other_roots_proc)(void);
-__attribute__((visibility("default"))) push_other_roots_proc GC_push_other_roots;
-
-void GC_set_push_other_roots(push_other_roots_proc fn) VISIBLE;
-push_other_roots_proc GC_get_push_other_roots(void) VISIBLE;
-void GC_push_all(void *lo, void *hi) VISIBLE;
-void GC_push_all_eager(void *lo, void *hi) VISIBLE;
-void GC_push_conditional(void *lo, void *hi, int all) VISIBLE;
+GC_push_other_roots_proc GC_push_other_roots;
 
 static void call_push_other_roots(void)
 {
-    push_other_roots_proc fn = GC_push_other_roots;
+    GC_push_other_roots_proc fn = GC_push_other_roots;
     if (fn)
         fn();
 }
@@ -40,8 +32,8 @@ __attribute__((constructor)) static void unsupported_load(void)
     hgc__push_other_roots = call_push_other_roots;
 }
 
-void GC_set_push_other_roots(push_other_roots_proc fn) { GC_push_other_roots = fn; }
-push_other_roots_proc GC_get_push_other_roots(void) { return GC_push_other_roots; }
+void GC_set_push_other_roots(GC_push_other_roots_proc fn) { GC_push_other_roots = fn; }
+GC_push_other_roots_proc GC_get_push_other_roots(void) { return GC_push_other_roots; }
 
 void GC_push_all(void *lo, void *hi) { mark_range((uintptr_t)lo, (uintptr_t)hi); }
 void GC_push_all_eager(void *lo, void *hi) { mark_range((uintptr_t)lo, (uintptr_t)hi); }
