@@ -57,7 +57,10 @@ void os_wake_all(const unsigned *addr);
 /* Semaphore used for stop acknowledgements (post is async-signal-safe). */
 void os_sem_init(void);
 void os_sem_post(void);
-void os_sem_wait(void);
+/* Wait for a post, or at most ns nanoseconds. */
+void os_sem_wait_ns(uint64_t ns);
+/* Take every post there is without waiting. */
+void os_sem_drain(void);
 
 /* Install fn as the handler of signal sig (restart system calls, all other
  * signals unblocked, the signal itself blocked while it runs). */

@@ -133,9 +133,23 @@ void os_sem_post(void)
     sem_post(&ack_sem);
 }
 
-void os_sem_wait(void)
+void os_sem_drain(void)
 {
-    while (sem_wait(&ack_sem) != 0 && errno == EINTR) {
+    while (sem_trywait(&ack_sem) == 0) {
+    }
+}
+
+void os_sem_wait_ns(uint64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ns / 1000000000u);
+    ts.tv_nsec += (long)(ns % 1000000000u);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (sem_timedwait(&ack_sem, &ts) != 0 && errno == EINTR) {
     }
 }
 

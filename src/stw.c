@@ -12,16 +12,36 @@ static int stop_signal;
 static _Atomic int stopping;
 /* Bumped at every restart; stopped threads sleep on it. */
 static _Atomic unsigned world_epoch;
+/* Bumped at every stop.  A thread is asked to stop in a round
+ * (thread_rec.stop_asked) and acknowledges that round (stop_acked), so a
+ * signal that arrives late -- after its round, or twice in it -- is
+ * recognized and ignored instead of being counted for another stop. */
+static _Atomic unsigned stop_round;
+
+/* The round t is asked to stop in now and has not acknowledged, or 0. */
+static unsigned stop_wanted(const thread_rec *t)
+{
+    unsigned round = atomic_load_explicit(&stop_round, memory_order_acquire);
+    bool wanted = atomic_load_explicit(&stopping, memory_order_acquire) &&
+                  atomic_load_explicit(&t->stop_asked, memory_order_relaxed) == round &&
+                  atomic_load_explicit(&t->stop_acked, memory_order_relaxed) != round;
+    return wanted ? round : 0;
+}
 
 /* Never inlined: the frame holds the register spill, and stop_sp is taken
  * below it. */
 NOINLINE void stw_stop_self(thread_rec *t)
 {
+    unsigned round = stop_wanted(t);
+    if (!round)
+        return; /* a late signal, or a stop already acknowledged */
     uintptr_t regs[OS_NREGS];
     os_spill_registers(regs);
     unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
     t->stop_sp = os_stack_pointer();
-    os_sem_post(); /* releases stop_sp and everything this thread wrote */
+    /* Releases stop_sp and everything this thread wrote. */
+    atomic_store_explicit(&t->stop_acked, round, memory_order_release);
+    os_sem_post(); /* wakes the collector */
     while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch)
         os_wait_on((const unsigned *)&world_epoch, epoch);
     /* Keep the spill alive until the collector is done with it. */
@@ -33,7 +53,7 @@ static void stop_handler(int sig)
     (void)sig;
     int saved_errno = errno;
     thread_rec *t = hgc__self;
-    if (t && atomic_load_explicit(&stopping, memory_order_acquire)) {
+    if (t && stop_wanted(t)) {
         if (t->in_crit)
             t->stop_pending = 1;
         else
@@ -55,10 +75,40 @@ void stw_init(int sig)
         hgc__fatal("cannot install the handler of signal %d", sig);
 }
 
+/* Wait until every thread asked to stop in this round has acknowledged it
+ * or has entered a blocking region since.  The second case: a thread that
+ * was signalled just before it set `blocking` and that cannot take the
+ * signal where it waits now -- ThreadSanitizer delivers signals only at
+ * intercepted calls, and not at all while it runs the atfork handlers
+ * (fork_prepare waiting for the world lock).  A blocking thread is as good
+ * as stopped: it touches no heap object until it leaves, and leaving waits
+ * for the restart; it is scanned from the state it saved on entry.  Acks
+ * only wake this loop (a late one may post after it ended): it counts
+ * threads, not posts. */
+static void wait_for_acks(unsigned round)
+{
+    for (;;) {
+        bool waiting = false;
+        for (thread_rec *t = threads_first(); t; t = t->next) {
+            if (t->stopped_in_block || atomic_load(&t->stop_asked) != round ||
+                atomic_load_explicit(&t->stop_acked, memory_order_acquire) == round)
+                continue;
+            if (atomic_load(&t->blocking))
+                t->stopped_in_block = true;
+            else
+                waiting = true;
+        }
+        if (!waiting)
+            break;
+        os_sem_wait_ns(1000000); /* an ack wakes it sooner */
+    }
+    os_sem_drain(); /* posts of acks counted by a recheck instead */
+}
+
 void stw_stop_world(thread_rec *self)
 {
+    unsigned round = atomic_fetch_add(&stop_round, 1) + 1;
     atomic_store(&stopping, 1);
-    unsigned sent = 0;
     for (thread_rec *t = threads_first(); t; t = t->next) {
         t->stopped_in_block = false;
         if (t == self)
@@ -67,12 +117,11 @@ void stw_stop_world(thread_rec *self)
             t->stopped_in_block = true;
             continue;
         }
+        atomic_store(&t->stop_asked, round);
         if (!os_signal_thread(t->tid, stop_signal))
             hgc__fatal("cannot stop thread %lu: it exited without unregistering", t->tid);
-        sent++;
     }
-    for (unsigned i = 0; i < sent; i++)
-        os_sem_wait();
+    wait_for_acks(round);
 }
 
 void stw_start_world(void)

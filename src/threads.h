@@ -55,6 +55,9 @@ typedef struct thread_rec {
      * and by its own signal handler only, hence signal fences suffice. */
     volatile int in_crit;
     volatile int stop_pending;
+    /* The stop round the collector asked this thread to stop in, and the
+     * last round it acknowledged (stw.c). */
+    _Atomic unsigned stop_asked, stop_acked;
     uintptr_t stop_sp;              /* stack pointer while stopped */
     uintptr_t collect_sp;           /* while this thread collects: see collector.c */
 
