@@ -215,18 +215,11 @@ API void hgc_free(void *p)
  * A typed object's layout word is not usable. */
 static uintptr_t object_of(const void *p, size_t *size)
 {
-    span *s = pagemap_lookup((uintptr_t)p);
+    uintptr_t obj;
+    span *s = heap_object_of((uintptr_t)p, &obj);
     if (!s)
         return 0;
-    uint8_t state = atomic_load_explicit(&s->state, memory_order_acquire);
-    uintptr_t obj;
-    if (state == SPAN_SMALL)
-        obj = span_object_start(s, (uintptr_t)p, NULL);
-    else if (state == SPAN_LARGE)
-        obj = s->base;
-    else
-        return 0;
-    *size = s->kind == KIND_TYPED && obj ? (uintptr_t)layout_word(s, obj) - obj : s->elem_size;
+    *size = s->kind == KIND_TYPED ? (uintptr_t)layout_word(s, obj) - obj : s->elem_size;
     return obj;
 }
 

@@ -198,7 +198,9 @@ static void ready_push(void *obj, hgc_finalizer_fn fn, void *data)
 /* A link lies in an object that is unmarked (and so will be freed). */
 static bool link_holder_dead(uintptr_t link)
 {
-    return pagemap_lookup(link) && hgc_base((void *)link) && !mark_is_marked(link);
+    uintptr_t obj;
+    span *s = heap_object_of(link, &obj);
+    return s && !*span_mark_of(s, obj);
 }
 
 static void clear_weak_links(bool long_links)

@@ -157,6 +157,22 @@ static inline uintptr_t span_object_start(const span *s, uintptr_t p, uint32_t *
     return s->base + (uintptr_t)idx * s->elem_size;
 }
 
+/* The span of the object p points into, its start in *obj; NULL when p is
+ * not inside an object (outside the heap, on free pages, in tail waste).
+ * Lock-free, as pagemap_lookup. */
+static inline span *heap_object_of(uintptr_t p, uintptr_t *obj)
+{
+    span *s = pagemap_lookup(p);
+    if (!s)
+        return NULL;
+    uint8_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+    if (state == SPAN_LARGE)
+        *obj = s->base;
+    else if (state != SPAN_SMALL || !(*obj = span_object_start(s, p, NULL)))
+        return NULL;
+    return s;
+}
+
 static inline uint8_t *span_mark_of(const span *s, uintptr_t obj)
 {
     return s->marks + ((obj - s->base) >> GRANULE_SHIFT);

@@ -580,26 +580,11 @@ void mark_drain(void)
     }
 }
 
-/* The span and start of the object p points into; false outside objects. */
-static bool object_of(uintptr_t p, span **sp, uintptr_t *obj)
-{
-    span *s = pagemap_lookup(p);
-    if (!s)
-        return false;
-    uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
-    if (state == SPAN_LARGE)
-        *obj = s->base;
-    else if (state != SPAN_SMALL || !(*obj = span_object_start(s, p, NULL)))
-        return false;
-    *sp = s;
-    return true;
-}
-
 bool mark_is_marked(uintptr_t p)
 {
-    span *s;
     uintptr_t obj;
-    return object_of(p, &s, &obj) && *span_mark_of(s, obj);
+    span *s = heap_object_of(p, &obj);
+    return s && *span_mark_of(s, obj);
 }
 
 NO_SANITIZE_SCAN void mark_object(uintptr_t p)
@@ -610,9 +595,9 @@ NO_SANITIZE_SCAN void mark_object(uintptr_t p)
 
 NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
 {
-    span *s;
     uintptr_t obj;
-    if (!object_of(p, &s, &obj) || s->kind == KIND_ATOMIC)
+    span *s = heap_object_of(p, &obj);
+    if (!s || s->kind == KIND_ATOMIC)
         return;
     if (!skip_self) {
         push_object(&markers[0], s, obj);
