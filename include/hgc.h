@@ -37,6 +37,10 @@
  *                       heap and live sizes) to FILE as a Chrome trace
  *   HGC_STATS=1         print a statistics summary to stderr at exit
  *   HGC_MARKERS=N       threads that mark (1..16; default one per CPU)
+ *   HGC_GENERATIONAL=0  no minor collections (default 1: minor collections
+ *                       where the kernel can report which pages were
+ *                       written -- Linux 6.7 or later, userfaultfd allowed;
+ *                       elsewhere every collection is major)
  */
 #ifndef HGC_H
 #define HGC_H
@@ -95,8 +99,17 @@ HGC_API size_t hgc_size(const void *p);
  * object of the hgc heap. */
 HGC_API void *hgc_base(const void *p);
 
-/* Run a full collection now (does nothing while collection is disabled). */
+/* Run a full (major) collection now: everything unreachable goes.  Does
+ * nothing while collection is disabled. */
 HGC_API void hgc_collect(void);
+
+/* Run a minor collection now: it traces from the roots and from the old
+ * objects written since the last collection, and frees the unreachable
+ * young objects (those allocated since the last collection).  Old objects
+ * that died wait for a major collection.  Where the kernel cannot track
+ * writes (see HGC_GENERATIONAL) it runs a major collection instead.
+ * Returns 1 if the collection was minor, else 0. */
+HGC_API int hgc_collect_minor(void);
 
 /* Run a full collection now and check its marks with an independent
  * re-trace from the roots, as HGC_VERIFY=1 does for every collection.  A
@@ -147,6 +160,7 @@ typedef struct hgc_stats {
     uint64_t pause_total_ns; /* total stop-the-world time */
     uint64_t pause_max_ns;   /* longest stop-the-world pause */
     size_t threads;          /* currently registered threads */
+    uint64_t minor_collections; /* of collections, those that were minor */
 } hgc_stats;
 
 /* Fill *out with a consistent snapshot of the counters. */

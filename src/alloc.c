@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "collector.h"
+#include "gen.h"
 #include "sweep.h"
 
 uintptr_t hgc__link_key, hgc__tag_key;
@@ -328,6 +329,9 @@ void alloc_free_small(thread_rec *t, span *s, void *p)
         /* Owner: straight back onto the thread's own list, no atomics.  The
          * collector never edits a cache, so no critical section either. */
         void **head = unlikely(hgc__gc_stress) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
+        /* A free slot is never old (gen.h); marks change only with the
+         * world stopped or in sweeps, and no sweep touches a cached span. */
+        *span_mark_of(s, (uintptr_t)p) = 0;
         slot_make_free(p, size, *head, true);
         *head = p;
         return;
@@ -370,6 +374,7 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
                           atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) +
                               s->elem_size,
                           memory_order_relaxed);
+    *span_mark_of(s, s->base) = 0; /* free pages carry no marks */
     pageheap_free(s);
     crit_exit(t);
 }
@@ -404,7 +409,8 @@ void alloc_sweep_large(void)
         next = s->next;
         uint8_t *m = span_mark_of(s, s->base);
         if (*m) {
-            *m = 0;
+            if (!hgc__sticky_marks)
+                *m = 0;
             continue;
         }
         span_list_remove(s);

@@ -31,10 +31,11 @@ static void print_stats(void)
     hgc_stats s;
     hgc_get_stats(&s);
     fprintf(stderr,
-            "hgc: stats: collections %llu, pause total %.3f ms, pause max %.3f ms\n"
+            "hgc: stats: collections %llu (%llu minor), pause total %.3f ms, pause max %.3f ms\n"
             "hgc: stats: heap %zu bytes, mapped %zu bytes, live %zu bytes after the last collection\n"
             "hgc: stats: allocated %zu bytes, freed explicitly %zu bytes, threads %zu\n",
-            (unsigned long long)s.collections, s.pause_total_ns / 1e6, s.pause_max_ns / 1e6,
+            (unsigned long long)s.collections, (unsigned long long)s.minor_collections,
+            s.pause_total_ns / 1e6, s.pause_max_ns / 1e6,
             s.heap_bytes, s.mapped_bytes, s.live_bytes, s.allocated_bytes, s.freed_bytes,
             s.threads);
     uint64_t cycles, objects;
@@ -271,6 +272,14 @@ API void hgc_collect(void)
     finalize_poll(hgc__self);
 }
 
+API int hgc_collect_minor(void)
+{
+    hgc_init();
+    int r = collector_collect(GC_REASON_MINOR);
+    finalize_poll(hgc__self);
+    return r == 1;
+}
+
 API void hgc_verify(void)
 {
     hgc_init();
@@ -363,6 +372,7 @@ API void hgc_get_stats(hgc_stats *out)
     threads_unlock();
     out->live_bytes = cs.live_bytes;
     out->collections = cs.collections;
+    out->minor_collections = cs.minor_collections;
     out->pause_total_ns = cs.pause_total_ns;
     out->pause_max_ns = cs.pause_max_ns;
 }

@@ -3,6 +3,7 @@
 #include "collector.h"
 #include "finalize.h"
 #include "alloc.h"
+#include "gen.h"
 #include "mark.h"
 #include "options.h"
 #include "os.h"
@@ -40,6 +41,11 @@ static bool dont_gc(void)
 /* Statistics, written under the world lock. */
 static collector_stats stats;
 
+/* Generations (gen.h), under the world lock: live bytes after the last
+ * major collection, and whether the next collection must be major. */
+static size_t major_live;
+static bool next_major = true;
+
 void collector_init(void)
 {
     gogc = option_get(OPT_GOGC);
@@ -51,6 +57,7 @@ void collector_init(void)
     if (markers == 0) /* automatic: one per CPU */
         markers = os_ncpus();
     mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers);
+    gen_init();
 }
 
 bool collector_should_collect(void)
@@ -121,12 +128,55 @@ void collector_add_min_heap(size_t bytes)
     threads_unlock();
 }
 
+/* The bytes a heap whose last major collection found `live` bytes may
+ * allocate before the next major one. */
+static size_t headroom(size_t live)
+{
+    size_t budget = (size_t)((double)live * (double)gogc / 100.0);
+    return budget > min_heap ? budget : min_heap;
+}
+
+/* Allocation until the next collection, and whether it is major.  With
+ * generations, the heap may grow to major_live + headroom(major_live) as
+ * without: minor collections run whenever the allocation since the last
+ * one fills what is left of that goal, until what they promoted (live -
+ * major_live: old objects, some of them dead by now) has used half the
+ * headroom; then the next is major. */
 static size_t next_trigger(size_t live)
 {
     if (gogc < 0)
         return SIZE_MAX;
-    size_t budget = (size_t)((double)live * (double)gogc / 100.0);
-    return budget > min_heap ? budget : min_heap;
+    if (!gen_minor_possible()) {
+        next_major = true;
+        return headroom(live);
+    }
+    size_t room = headroom(major_live);
+    size_t promoted = live > major_live ? live - major_live : 0;
+    next_major = promoted > room / 2;
+    size_t left = room > promoted ? room - promoted : 0;
+    return left > min_heap ? left : min_heap;
+}
+
+/* Minor unless something asks for major: no write tracking, an explicit,
+ * verifying or last-resort collection (callers expect everything dead to
+ * go), pacing, every fourth stress collection (so that both kinds are
+ * tested).  hgc_collect_minor() overrides pacing. */
+static bool choose_major(enum gc_reason why)
+{
+    static unsigned stress_count;
+    switch (why) {
+    case GC_REASON_EXPLICIT:
+    case GC_REASON_VERIFY:
+    case GC_REASON_OOM:
+        return true;
+    case GC_REASON_MINOR:
+        return !gen_minor_possible();
+    case GC_REASON_STRESS:
+        return !gen_minor_possible() || stress_count++ % 4 == 0;
+    case GC_REASON_ALLOC:
+        break;
+    }
+    return !gen_minor_possible() || next_major;
 }
 
 /* Never inlined: its frame is where the collecting thread's own stack scan
@@ -134,7 +184,7 @@ static size_t next_trigger(size_t live)
  * everything the collection itself calls lies below collect_sp, unscanned:
  * the marker and the verifier see exactly the same words, and neither sees
  * the stale heap addresses that sweeping and marking leave down there. */
-NOINLINE void collector_collect(enum gc_reason why)
+NOINLINE int collector_collect(enum gc_reason why)
 {
     uintptr_t regs[OS_NREGS];
     os_spill_registers(regs);
@@ -144,7 +194,7 @@ NOINLINE void collector_collect(enum gc_reason why)
     if (dont_gc() || (why == GC_REASON_ALLOC && !collector_should_collect())) {
         /* Disabled, or another thread collected while we waited. */
         threads_unlock();
-        return;
+        return -1;
     }
     event(COLLECT_START);
     trace_times tt;
@@ -162,7 +212,12 @@ NOINLINE void collector_collect(enum gc_reason why)
     event(COLLECT_POST_STOP_WORLD);
 
     event(COLLECT_MARK_START);
+    bool major = choose_major(why);
     mark_begin();
+    if (!major && !gen_push_written())
+        major = true; /* the kernel could not say what was written */
+    if (major && hgc__sticky_marks)
+        gen_clear_marks();
     roots_mark_all(self);
     finalize_after_mark();
     event(COLLECT_MARK_END);
@@ -173,12 +228,19 @@ NOINLINE void collector_collect(enum gc_reason why)
         verify_marks(self); /* before anything reads or clears the marks */
         tt.verified = os_now_ns();
     }
-    size_t live = mark_live_bytes();
+    /* A minor collection marked only what it promoted. */
+    size_t live = major ? mark_live_bytes() : stats.live_bytes + mark_live_bytes();
+    if (major)
+        major_live = live;
+    gen_protect();
     alloc_sweep_large();
     alloc_prepare_sweep();
-    clear_cache_marks_all();
+    if (!hgc__sticky_marks)
+        clear_cache_marks_all();
 
     stats.collections++;
+    if (!major)
+        stats.minor_collections++;
     stats.live_bytes = live;
     atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
     atomic_store_explicit(&trigger, next_trigger(live), memory_order_relaxed);
@@ -195,16 +257,17 @@ NOINLINE void collector_collect(enum gc_reason why)
     pageheap_scavenge(stats.collections, 2);
     if (trace_on()) {
         static const char *const reasons[] = {"allocation", "explicit", "verify", "stress",
-                                              "out of memory"};
+                                              "out of memory", "minor"};
         size_t heap, mapped;
         pageheap_bytes(&heap, &mapped);
         tt.end = os_now_ns();
-        trace_cycle(&tt, reasons[why], live, heap);
+        trace_cycle(&tt, reasons[why], major, live, heap);
     }
     event(COLLECT_END);
     threads_unlock();
     /* Keep the spill alive until the scans are done. */
     __asm__ volatile("" : : "r"(regs) : "memory");
+    return major ? 0 : 1;
 }
 
 void collector_get_stats(collector_stats *out)

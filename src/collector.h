@@ -36,6 +36,7 @@ enum gc_reason {
     GC_REASON_VERIFY,
     GC_REASON_STRESS,
     GC_REASON_OOM, /* an allocation failed: collect before giving up */
+    GC_REASON_MINOR, /* hgc_collect_minor() */
 };
 
 /* Points of a cycle reported to hgc__collect_event, in this order. */
@@ -65,7 +66,9 @@ bool collector_should_collect(void);
  * and each thread collects at every Nth of its allocations. */
 extern INTERNAL uint64_t hgc__gc_stress;
 void collector_stress_tick(struct thread_rec *t);
-void collector_collect(enum gc_reason why);
+/* 1 if the collection was minor, 0 if major, -1 if none ran (disabled,
+ * or another thread's collection made this one unnecessary). */
+int collector_collect(enum gc_reason why);
 /* Account bytes handed to thread t's cache or a large object. */
 void collector_note_alloc(struct thread_rec *t, size_t bytes);
 void collector_disable(void);
@@ -76,7 +79,7 @@ void collector_set_gogc(long long percent);
 void collector_add_min_heap(size_t bytes);
 
 typedef struct collector_stats {
-    uint64_t collections, pause_total_ns, pause_max_ns;
+    uint64_t collections, minor_collections, pause_total_ns, pause_max_ns;
     size_t live_bytes;
 } collector_stats;
 void collector_get_stats(collector_stats *out);

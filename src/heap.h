@@ -126,6 +126,11 @@ typedef struct arena {
     uintptr_t mark_bias;
     _Atomic(span *) pages[PAGES_PER_ARENA];
     uint16_t pinfo[PAGES_PER_ARENA];
+    /* Generations (gen.c): nonzero for a page of a span that must be
+     * write-protected at the end of this collection.  Set by markers (with
+     * plain byte stores: they only ever write 1) and cleared by
+     * gen_protect, all with the world stopped. */
+    uint8_t protect[PAGES_PER_ARENA];
 } arena;
 
 extern INTERNAL _Atomic(arena *) *hgc__arena_table;
@@ -276,5 +281,8 @@ void pageheap_bytes(size_t *in_use, size_t *mapped);
 /* Call fn for every in-use span (world stopped or heap lock not needed by
  * the caller). */
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg);
+/* Call fn for every arena, in address order of creation, while it returns
+ * true; false if some call returned false.  World stopped. */
+bool pageheap_each_arena(bool (*fn)(arena *a, void *arg), void *arg);
 
 #endif

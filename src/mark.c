@@ -193,6 +193,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
         return;
     if (!mark_byte_test_and_set(span_mark_of(s, s->base)))
         return;
+    a->protect[(w >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1; /* gen.h */
     m->live_bytes += s->elem_size;
     push_large(m, s);
 }
@@ -266,6 +267,7 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
         }
         if (!mark_byte_test_and_set((uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT))))
             continue;
+        a->protect[(obj >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1; /* gen.h */
         c->live += size;
         unsigned kind = (pi >> PINFO_KIND_SHIFT) & 3;
         if (kind == KIND_ATOMIC)
@@ -578,6 +580,11 @@ void mark_drain(void)
         atomic_store_explicit(&overflowed, false, memory_order_relaxed);
         pageheap_each_span(rescan_span, NULL);
     }
+}
+
+void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed)
+{
+    marker_push(&markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
 }
 
 bool mark_is_marked(uintptr_t p)

@@ -31,6 +31,9 @@ void mark_begin(void);
  * object marks it. */
 void mark_range(uintptr_t lo, uintptr_t hi);
 void mark_drain(void);
+/* Push [lo, hi) to be scanned, an old object (or a window of a large one)
+ * that is marked already (gen.c); typed: scan by its layout. */
+void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed);
 /* Finalization (finalize.c), world stopped, after the roots are drained;
  * each is followed by mark_drain().  p points into an object. */
 bool mark_is_marked(uintptr_t p);

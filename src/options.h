@@ -16,6 +16,7 @@ enum option_id {
     OPT_VERIFY,           /* 0 off, 1 verify every collection, 2 self-test */
     OPT_GC_STRESS,        /* collect every Nth allocation of a thread; 0 off */
     OPT_TRACE,            /* path of the Chrome trace file (option_text) */
+    OPT_GENERATIONAL,     /* 0/1: minor collections where the kernel allows */
     OPT_COUNT
 };
 

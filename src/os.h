@@ -73,6 +73,31 @@ unsigned long os_thread_self(void);
  * of every loaded shared object. */
 void os_each_data_segment(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
+/* Write tracking, for generational collection (gen.c).  The kernel records
+ * which pages of registered ranges were written since they were last
+ * protected.  Protecting never makes a write fail or stop -- user code and
+ * system calls write as before, the first write to a protected page only
+ * costs a minor fault -- so protection may be applied to any page at any
+ * time; what matters is that a page written since its last protection is
+ * always reported.  Granularity: OS_WT_PAGE bytes. */
+#define OS_WT_PAGE ((uintptr_t)4096)
+/* Probe the kernel (Linux: userfaultfd with asynchronous write protection
+ * and the PAGEMAP_SCAN ioctl, 6.7 and later); false when unavailable. */
+bool os_wt_init(void);
+/* Track [lo, hi), page aligned; pages count as written until protected. */
+bool os_wt_register(uintptr_t lo, uintptr_t hi);
+/* Protect [lo, hi): later writes are reported.  A failure only means the
+ * pages stay reported as written. */
+bool os_wt_protect(uintptr_t lo, uintptr_t hi);
+/* Call fn for each run of pages of registered [lo, hi) written since
+ * protected (or never protected).  false if the kernel could not say, in
+ * which case any page may have been written. */
+bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
+                        void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+/* In a forked child: tracking is off (what was set up speaks of the
+ * parent's address space). */
+void os_wt_after_fork_child(void);
+
 /* Write a message straight to stderr (no stdio, no allocation). */
 void os_write_stderr(const char *buf, size_t n);
 

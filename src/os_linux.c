@@ -3,12 +3,15 @@
 #include "os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -211,4 +214,131 @@ void os_write_stderr(const char *buf, size_t n)
         buf += k;
         n -= (size_t)k;
     }
+}
+
+/* ------------------------------------------------------------ write tracking
+ * userfaultfd in asynchronous write-protect mode: the kernel resolves the
+ * fault of a write to a protected page itself (no handler thread, kernel
+ * writes from system calls included) and clears the page's protection;
+ * PAGEMAP_SCAN then lists the pages without protection.  UFFD_USER_MODE_ONLY
+ * makes the descriptor available without privileges.  The constants are
+ * those of the kernel's ABI, spelled here because older headers lack them. */
+#define WT_FEATURE_WP_ASYNC ((uint64_t)1 << 15)
+#define WT_PAGE_IS_WRITTEN ((uint64_t)1 << 1)
+#define WT_SCAN_CHECK_WPASYNC ((uint64_t)1 << 1)
+struct wt_region {
+    uint64_t start, end, categories;
+};
+struct wt_scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define WT_PAGEMAP_SCAN _IOWR('f', 16, struct wt_scan_arg)
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+static int wt_uffd = -1, wt_pagemap = -1;
+
+bool os_wt_register(uintptr_t lo, uintptr_t hi)
+{
+    struct uffdio_register reg = {.range = {lo, hi - lo}, .mode = UFFDIO_REGISTER_MODE_WP};
+    return wt_uffd >= 0 && ioctl(wt_uffd, UFFDIO_REGISTER, &reg) == 0;
+}
+
+bool os_wt_protect(uintptr_t lo, uintptr_t hi)
+{
+    struct uffdio_writeprotect wp = {.range = {lo, hi - lo}, .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+    return wt_uffd >= 0 && ioctl(wt_uffd, UFFDIO_WRITEPROTECT, &wp) == 0;
+}
+
+bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
+                        void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    enum { NREGIONS = 256 };
+    struct wt_region vec[NREGIONS];
+    if (wt_pagemap < 0)
+        return false;
+    while (lo < hi) {
+        struct wt_scan_arg a = {
+            .size = sizeof a,
+            /* Fail rather than skip a range that is not tracked. */
+            .flags = WT_SCAN_CHECK_WPASYNC,
+            .start = lo,
+            .end = hi,
+            .vec = (uintptr_t)vec,
+            .vec_len = NREGIONS,
+            .category_mask = WT_PAGE_IS_WRITTEN,
+            .return_mask = WT_PAGE_IS_WRITTEN,
+        };
+        long n = ioctl(wt_pagemap, WT_PAGEMAP_SCAN, &a);
+        if (n < 0)
+            return false;
+        for (long i = 0; i < n; i++)
+            fn((uintptr_t)vec[i].start, (uintptr_t)vec[i].end, arg);
+        if (a.walk_end <= lo)
+            return false; /* no progress: never loop forever */
+        lo = (uintptr_t)a.walk_end;
+    }
+    return true;
+}
+
+/* Collects what os_wt_each_written reports, for the probe. */
+static void wt_probe_note(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    uintptr_t *seen = arg;
+    if (seen[0] == 0)
+        seen[0] = lo;
+    seen[1] += (hi - lo) / OS_WT_PAGE;
+}
+
+bool os_wt_init(void)
+{
+    if ((size_t)sysconf(_SC_PAGESIZE) != OS_WT_PAGE)
+        return false;
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (fd < 0)
+        return false;
+    struct uffdio_api api = {.api = UFFD_API, .features = WT_FEATURE_WP_ASYNC};
+    int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (ioctl(fd, UFFDIO_API, &api) != 0 || !(api.features & WT_FEATURE_WP_ASYNC) || pm < 0) {
+        close(fd);
+        if (pm >= 0)
+            close(pm);
+        return false;
+    }
+    wt_uffd = fd;
+    wt_pagemap = pm;
+    /* Check the whole cycle on two scratch pages: register, touch both,
+     * protect, write the second; exactly it must be reported. */
+    bool ok = false;
+    char *p = mmap(NULL, 2 * OS_WT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+        uintptr_t lo = (uintptr_t)p, hi = lo + 2 * OS_WT_PAGE, seen[2] = {0, 0};
+        if (os_wt_register(lo, hi)) {
+            p[0] = p[OS_WT_PAGE] = 1;
+            if (os_wt_protect(lo, hi)) {
+                ((volatile char *)p)[OS_WT_PAGE] = 2;
+                ok = os_wt_each_written(lo, hi, wt_probe_note, seen) &&
+                     seen[0] == lo + OS_WT_PAGE && seen[1] == 1;
+            }
+        }
+        munmap(p, 2 * OS_WT_PAGE);
+    }
+    if (!ok) {
+        close(wt_uffd);
+        close(wt_pagemap);
+        wt_uffd = wt_pagemap = -1;
+    }
+    return ok;
+}
+
+void os_wt_after_fork_child(void)
+{
+    /* Both descriptors still speak of the parent's address space. */
+    if (wt_uffd >= 0)
+        close(wt_uffd);
+    if (wt_pagemap >= 0)
+        close(wt_pagemap);
+    wt_uffd = wt_pagemap = -1;
 }

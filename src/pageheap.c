@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "gen.h"
 #include "heap.h"
 #include "os.h"
 
@@ -148,6 +149,7 @@ static bool grow(size_t npages)
         atomic_store_explicit(&hgc__arena_table[a->base >> ARENA_SHIFT], a, memory_order_release);
     }
     uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
+    gen_arena_added(lo, hi);
     if (lo < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed))
         atomic_store_explicit(&hgc__heap_lo, lo, memory_order_release);
     if (hi > atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
@@ -355,6 +357,14 @@ void pageheap_bytes(size_t *in_use, size_t *mapped)
     *in_use = in_use_bytes;
     *mapped = in_use_bytes + free_unreleased_bytes;
     pthread_mutex_unlock(&heap_lock);
+}
+
+bool pageheap_each_arena(bool (*fn)(arena *a, void *arg), void *arg)
+{
+    for (size_t i = 0; i < narenas; i++)
+        if (!fn(all_arenas[i], arg))
+            return false;
+    return true;
 }
 
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg)

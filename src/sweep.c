@@ -8,6 +8,8 @@
  * before the collection is forgotten (those lists were dropped when the span
  * went to the unswept list), so no slot can be on two lists.
  *
+ * With generations (gen.h) the marks stay: they say which objects are old.
+ *
  * The marks are counted before any slot is touched: a span with no live
  * object goes back to the page heap and one with no dead object to the full
  * list without a write to its memory.  Many programs drop whole structures
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "gen.h"
 #include "sweep.h"
 
 /* Number of marked slots.  Only the first granule of a slot can carry a
@@ -62,7 +65,8 @@ enum sweep_result sweep_span(span *s)
         return SWEEP_EMPTY;
     }
     if (live == n) {
-        memset(s->marks, 0, mark_bytes);
+        if (!hgc__sticky_marks)
+            memset(s->marks, 0, mark_bytes);
         s->free = NULL;
         s->nfree = 0;
         return SWEEP_FULL;
@@ -76,7 +80,8 @@ enum sweep_result sweep_span(span *s)
             list = (void *)obj;
         }
     }
-    memset(s->marks, 0, mark_bytes);
+    if (!hgc__sticky_marks)
+        memset(s->marks, 0, mark_bytes);
     s->free = list;
     s->nfree = n - live;
     return SWEEP_PARTIAL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "gen.h"
 #include "mark.h"
 #include "stw.h"
 #include "trace.h"
@@ -175,6 +176,7 @@ static void fork_child(void)
     atomic_store_explicit(&world_next, atomic_load(&world_serving) + 1, memory_order_relaxed);
     stw_after_fork_child();
     mark_after_fork_child();
+    gen_after_fork_child();
     trace_after_fork_child();
     /* Only the forking thread survives: give the others' cached spans back
      * and drop their records. */

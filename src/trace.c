@@ -108,7 +108,7 @@ static void complete(char *buf, size_t cap, size_t *len, const char *name, const
         *len += (size_t)n;
 }
 
-void trace_cycle(const trace_times *t, const char *reason, size_t live_bytes,
+void trace_cycle(const trace_times *t, const char *reason, bool major, size_t live_bytes,
                  size_t heap_bytes)
 {
     if (trace_fd < 0)
@@ -116,8 +116,9 @@ void trace_cycle(const trace_times *t, const char *reason, size_t live_bytes,
     char buf[4096], args[160];
     size_t len = 0;
     int tid = (int)gettid();
-    snprintf(args, sizeof args, "{\"reason\":\"%s\",\"live_bytes\":%zu,\"heap_bytes\":%zu}",
-             reason, live_bytes, heap_bytes);
+    snprintf(args, sizeof args,
+             "{\"reason\":\"%s\",\"kind\":\"%s\",\"live_bytes\":%zu,\"heap_bytes\":%zu}",
+             reason, major ? "major" : "minor", live_bytes, heap_bytes);
     complete(buf, sizeof buf, &len, "collection", "gc", t->start, t->end, tid, args);
     complete(buf, sizeof buf, &len, "finish sweep", "gc", t->start, t->swept, tid, NULL);
     complete(buf, sizeof buf, &len, "stop the world", "pause", t->stop, t->restarted, tid, NULL);

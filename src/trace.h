@@ -19,7 +19,7 @@ typedef struct trace_times {
 void trace_init(void);              /* opens HGC_TRACE's file, if set */
 bool trace_on(void);
 /* Under the world lock, after the restart. */
-void trace_cycle(const trace_times *t, const char *reason, size_t live_bytes,
+void trace_cycle(const trace_times *t, const char *reason, bool major, size_t live_bytes,
                  size_t heap_bytes);
 void trace_after_fork_child(void);  /* the child does not write the parent's file */
 

@@ -1,0 +1,61 @@
+/*
+ * gen.h -- generations by sticky mark bytes.
+ *
+ * With generations on, a mark byte outlives its collection: a marked object
+ * is old, an unmarked one young (allocated since the last collection, or
+ * free).  Sweeping frees unmarked slots and keeps the marks.  A major
+ * collection clears every mark first and traces everything, as the
+ * collector always did; a minor one keeps the marks and traces only from
+ * the roots and from the old objects on pages written since the last
+ * collection, stopping at marked objects.
+ *
+ * Why that finds every live young object: at the end of any collection
+ * every marked object's referents are marked (closure: marking scanned
+ * every newly marked object, and an old object not scanned was not written,
+ * so it refers only to what was already old).  A young object referred to
+ * by an old one therefore got there by a write into the old object after
+ * the last collection -- and the kernel reports that write's page
+ * (os_wt_*: every page not protected since its last write is reported, so
+ * the report can over-approximate, never miss).  Conservative roots are
+ * scanned whole each time, as before.
+ *
+ * Pages are protected at the end of each collection, world stopped, after
+ * marking: then every marked object's referents are marked, so a page is
+ * clean at that moment whatever it holds.  Which pages: those of the spans
+ * that hold an object marked in this collection, or an old object found on
+ * a written page -- the rest are either still protected or hold nothing
+ * worth a fault.  Pointer-free spans are never protected.
+ *
+ * Without write tracking (an old kernel, a seccomp filter, valgrind, the
+ * child of a fork) every collection is major and the marks stay sticky.
+ */
+#ifndef HGC_GEN_H
+#define HGC_GEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Marks outlive collections (set once by gen_init, before any allocation). */
+extern INTERNAL bool hgc__sticky_marks;
+
+/* HGC_GENERATIONAL and the kernel probe; called by collector_init. */
+void gen_init(void);
+/* Minor collections are possible now. */
+bool gen_minor_possible(void);
+/* A new arena [lo, hi) (page heap, heap lock held). */
+void gen_arena_added(uintptr_t lo, uintptr_t hi);
+/* World stopped, before the roots of a minor collection: push every old
+ * object on a written page.  false if the kernel could not tell (then the
+ * collection must be major). */
+bool gen_push_written(void);
+/* World stopped, major collection, before marking: clear every mark. */
+void gen_clear_marks(void);
+/* World stopped, after marking (and verification): protect the pages that
+ * the collection found to hold old objects. */
+void gen_protect(void);
+/* In a forked child: no write tracking from now on. */
+void gen_after_fork_child(void);
+
+#endif

@@ -1,0 +1,330 @@
+/*
+ * test_generations: minor collections (sticky marks, src/gen.h).
+ *
+ * A minor collection traces only from the roots and from the old objects on
+ * pages written since the last collection.  Each case makes young objects
+ * reachable only through an old object, written in a different way, runs
+ * minor collections and then allocates enough of the same size to reuse
+ * every freed slot: a young object the minor collection missed is
+ * overwritten, and its check word says so.
+ *
+ *   stores      plain stores into many old objects, into all of them or
+ *               into every 7th (pages partly written), over several rounds
+ *   syscall     the kernel writes the pointer: read() from a pipe into an
+ *               old object
+ *   large       a store into the middle of an old 1 MiB object
+ *   typed       a store into the pointer word of an old typed object
+ *   threads     4 threads store into their own old arrays and collect
+ *   reclaim     (child, HGC_GOGC=off) 200 minor collections with 1 MiB of
+ *               garbage each keep the heap small, and old garbage waits
+ *               for a major collection (a weak link to it stays set)
+ *   off         (child, HGC_GENERATIONAL=0) no collection is minor
+ *   fork        a forked child collects with majors only, correctly
+ *
+ * Where the kernel cannot report written pages, hgc_collect_minor() runs
+ * major collections: the test then checks only that and exits 77
+ * (skipped).
+ */
+#include "test.h"
+
+#include <pthread.h>
+
+#define MAGIC 0x9e3779b97f4a7c15ull
+
+typedef struct node {
+    struct node *kid;
+    uint64_t check;
+    uint64_t pad[2];
+} node;
+
+static uint64_t key(const void *p) { return (uintptr_t)p ^ MAGIC; }
+
+static TEST_NOINLINE node *young(void)
+{
+    node *y = (node *)hgc_malloc(sizeof *y);
+    CHECK(y != NULL);
+    y->check = key(y);
+    return y;
+}
+
+static void check_young(const node *y)
+{
+    CHECK(y != NULL);
+    CHECKF(y->check == key(y) && hgc_base(y) == y,
+           "young object %p lost by a minor collection (check %#" PRIx64 ")", (const void *)y,
+           y->check);
+}
+
+/* Allocate n nodes of garbage: enough to reuse every freed slot. */
+static TEST_NOINLINE void overwrite_free_slots(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *g = (uint64_t *)hgc_malloc(sizeof(node));
+        CHECK(g != NULL);
+        g[0] = g[1] = g[2] = g[3] = 0x5a5a5a5a5a5a5a5aull;
+    }
+}
+
+static int minor(void)
+{
+    test_clear_stack();
+    return hgc_collect_minor();
+}
+
+/* ------------------------------------------------------------------ */
+
+#define NOLD 20000
+static node **olds; /* a root: the array object itself lives in the heap */
+
+static TEST_NOINLINE void attach(size_t step)
+{
+    for (size_t i = 0; i < NOLD; i += step)
+        olds[i]->kid = young();
+}
+
+static void case_stores(void)
+{
+    olds = (node **)hgc_malloc(NOLD * sizeof *olds);
+    CHECK(olds != NULL);
+    for (size_t i = 0; i < NOLD; i++)
+        olds[i] = young();
+    hgc_collect(); /* every node is old now */
+    for (int round = 0; round < 6; round++) {
+        size_t step = round % 2 ? 7 : 1;
+        attach(step);
+        CHECK(minor() == 1);
+        overwrite_free_slots(4 * NOLD);
+        for (size_t i = 0; i < NOLD; i += step)
+            check_young(olds[i]->kid);
+        /* The kids are old now; one more minor must keep them without
+         * any new write. */
+        CHECK(minor() == 1);
+        overwrite_free_slots(NOLD);
+        for (size_t i = 0; i < NOLD; i += step)
+            check_young(olds[i]->kid);
+    }
+    olds = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+static TEST_NOINLINE void send_young(int fd)
+{
+    node *y = young();
+    CHECK(write(fd, &y, sizeof y) == (ssize_t)sizeof y);
+}
+
+static void case_syscall(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    node **old = (node **)hgc_malloc(64 * sizeof *old);
+    CHECK(old != NULL);
+    hgc_collect();
+    for (int i = 0; i < 64; i++)
+        send_young(fds[1]);
+    test_clear_stack();
+    /* The kernel stores each pointer: the only copy is in the old object. */
+    for (int i = 0; i < 64; i++)
+        CHECK(read(fds[0], &old[i], sizeof old[i]) == (ssize_t)sizeof old[i]);
+    CHECK(minor() == 1);
+    overwrite_free_slots(4096);
+    for (int i = 0; i < 64; i++)
+        check_young(old[i]);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void case_large(void)
+{
+    size_t n = MiB / sizeof(node *);
+    node **big = (node **)hgc_malloc(n * sizeof *big);
+    CHECK(big != NULL);
+    hgc_collect();
+    big[n / 2 + 3] = young();
+    big[n - 1] = young();
+    CHECK(minor() == 1);
+    overwrite_free_slots(4096);
+    check_young(big[n / 2 + 3]);
+    check_young(big[n - 1]);
+}
+
+static void case_typed(void)
+{
+    /* Word 0 a counter, word 1 a pointer, word 2 a counter. */
+    uint64_t bits = 2;
+    hgc_layout l = hgc_make_layout(&bits, 3);
+    CHECK(l != 0);
+    uint64_t **objs = (uint64_t **)hgc_malloc(256 * sizeof *objs);
+    CHECK(objs != NULL);
+    for (int i = 0; i < 256; i++) {
+        objs[i] = (uint64_t *)hgc_malloc_typed(3 * sizeof(uint64_t), l);
+        CHECK(objs[i] != NULL);
+    }
+    hgc_collect();
+    for (int i = 0; i < 256; i++)
+        objs[i][1] = (uint64_t)(uintptr_t)young();
+    CHECK(minor() == 1);
+    overwrite_free_slots(4096);
+    for (int i = 0; i < 256; i++)
+        check_young((node *)(uintptr_t)objs[i][1]);
+}
+
+/* ------------------------------------------------------------------ */
+
+#define NTHREADS 4
+static size_t per_thread;
+
+static void *thread_main(void *arg)
+{
+    uint64_t seed = (uintptr_t)arg * 2654435761u + 1;
+    node **mine = (node **)hgc_malloc(per_thread * sizeof *mine);
+    CHECK(mine != NULL);
+    for (size_t i = 0; i < per_thread; i++)
+        mine[i] = young();
+    for (int round = 0; round < 40; round++) {
+        for (size_t k = 0; k < per_thread / 4; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            mine[(seed >> 33) % per_thread]->kid = young();
+        }
+        if (round % 8 == (int)(uintptr_t)arg)
+            minor();
+        overwrite_free_slots(per_thread);
+        for (size_t i = 0; i < per_thread; i++)
+            if (mine[i]->kid)
+                check_young(mine[i]->kid);
+    }
+    return NULL;
+}
+
+static void case_threads(void)
+{
+    pthread_t t[NTHREADS];
+    per_thread = test_scale(4000, 2, 8);
+    for (uintptr_t i = 0; i < NTHREADS; i++)
+        CHECK(pthread_create(&t[i], NULL, thread_main, (void *)i) == 0);
+    for (int i = 0; i < NTHREADS; i++)
+        CHECK(pthread_join(t[i], NULL) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* volatile: a static that is never read would lose its stores. */
+static node *volatile strong;
+/* The weak link lives in pointer-free memory: the collector must not see
+ * it as a reference. */
+static node **weak_link;
+
+static TEST_NOINLINE void make_weak_target(void)
+{
+    weak_link = (node **)hgc_malloc_atomic(sizeof *weak_link);
+    CHECK(weak_link != NULL);
+    strong = young();
+    *weak_link = strong;
+    CHECK(hgc_weak_register((void **)weak_link, strong) == HGC_OK);
+}
+
+/* Child, HGC_GOGC=off: only the collections asked for run. */
+static int child_reclaim(void)
+{
+    make_weak_target();
+    CHECK(minor() == 1); /* the weak link's target is old now */
+    strong = NULL;       /* ... and garbage */
+    for (int i = 0; i < 200; i++) {
+        test_churn(MiB);
+        CHECK(minor() == 1);
+    }
+    hgc_stats s = test_stats();
+    CHECKF(s.heap_bytes < 48 * MiB, "heap %zu bytes after 200 MiB of young garbage",
+           s.heap_bytes);
+    CHECK(s.minor_collections == 201);
+    /* Dead but old: only a major collection finds it. */
+    CHECK(*weak_link != NULL);
+    test_collect_n(1);
+    CHECK(*weak_link == NULL);
+    return 0;
+}
+
+static int child_off(void)
+{
+    node *y = young();
+    CHECK(hgc_collect_minor() == 0);
+    check_young(y);
+    CHECK(test_stats().minor_collections == 0);
+    return 0;
+}
+
+static void case_fork(void)
+{
+    node **old = (node **)hgc_malloc(16 * sizeof *old);
+    CHECK(old != NULL);
+    hgc_collect();
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* The write tracking speaks of the parent: the child must not use
+         * it, so every collection is major -- and still correct. */
+        for (int i = 0; i < 16; i++)
+            old[i] = young();
+        if (hgc_collect_minor() != 0)
+            _exit(2);
+        overwrite_free_slots(4096);
+        for (int i = 0; i < 16; i++)
+            if (old[i]->check != key(old[i]))
+                _exit(3);
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fork child status %#x", status);
+    /* The parent goes on with minors. */
+    for (int i = 0; i < 16; i++)
+        old[i] = young();
+    CHECK(minor() == 1);
+    overwrite_free_slots(4096);
+    for (int i = 0; i < 16; i++)
+        check_young(old[i]);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void run_child(const char *name, const char *const *env)
+{
+    test_child c;
+    test_run_case(name, env, &c);
+    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+        fprintf(stderr, "%s", c.err);
+        CHECKF(0, "case %s failed (status %#x)", name, c.status);
+    }
+    free(c.err);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "reclaim") == 0)
+        return child_reclaim();
+    if (argc > 1 && strcmp(argv[1], "off") == 0)
+        return child_off();
+
+    static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
+    run_child("off", off_env);
+
+    if (hgc_collect_minor() == 0) {
+        printf("write tracking unavailable: every collection is major; minor cases skipped\n");
+        return 77;
+    }
+    case_stores();
+    case_syscall();
+    case_large();
+    case_typed();
+    case_threads();
+    case_fork();
+    static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
+    run_child("reclaim", reclaim_env);
+    printf("test_generations: ok (%llu of %llu collections minor)\n",
+           (unsigned long long)test_stats().minor_collections,
+           (unsigned long long)test_stats().collections);
+    return 0;
+}
