@@ -42,9 +42,12 @@ static bool dont_gc(void)
 static collector_stats stats;
 
 /* Generations (gen.h), under the world lock: live bytes after the last
- * major collection, and whether the next collection must be major. */
+ * major collection; whether the next collection must be major; and the
+ * backoff after a minor collection that did not pay (majors to run before
+ * the next minor, and the length of the next backoff). */
 static size_t major_live;
 static bool next_major = true;
+static unsigned minor_backoff, backoff_len = 2;
 
 void collector_init(void)
 {
@@ -132,6 +135,8 @@ void collector_add_min_heap(size_t bytes)
  * allocate before the next major one. */
 static size_t headroom(size_t live)
 {
+    if (gogc < 0) /* no automatic collection: a goal for judging minors */
+        return live > min_heap ? live : min_heap;
     size_t budget = (size_t)((double)live * (double)gogc / 100.0);
     return budget > min_heap ? budget : min_heap;
 }
@@ -141,20 +146,34 @@ static size_t headroom(size_t live)
  * without: minor collections run whenever the allocation since the last
  * one fills what is left of that goal, until what they promoted (live -
  * major_live: old objects, some of them dead by now) has used half the
- * headroom; then the next is major. */
+ * headroom, or while backing off; then the next is major. */
 static size_t next_trigger(size_t live)
 {
-    if (gogc < 0)
-        return SIZE_MAX;
-    if (!gen_minor_possible()) {
-        next_major = true;
-        return headroom(live);
-    }
     size_t room = headroom(major_live);
     size_t promoted = live > major_live ? live - major_live : 0;
-    next_major = promoted > room / 2;
+    next_major = !gen_minor_possible() || minor_backoff > 0 || promoted > room / 2;
+    if (gogc < 0)
+        return SIZE_MAX;
     size_t left = room > promoted ? room - promoted : 0;
     return left > min_heap ? left : min_heap;
+}
+
+/* After a minor collection found more than half a major collection's work
+ * in old objects on written pages (it turns major then) or promoted that
+ * much, the program writes its old objects too widely, or keeps too much
+ * of what it allocates, for minors to pay: the next collections are major
+ * -- 2 (the one that turned major included), then 4, up to 64 while trials
+ * keep failing.  Majors during a
+ * backoff leave pages unprotected, which spares the program the faults. */
+static void judge_minor(size_t old_bytes, size_t promoted)
+{
+    if (old_bytes + promoted > major_live / 2) {
+        minor_backoff = backoff_len;
+        if (backoff_len < 64)
+            backoff_len *= 2;
+    } else {
+        backoff_len = 2;
+    }
 }
 
 /* Minor unless something asks for major: no write tracking, an explicit,
@@ -214,8 +233,21 @@ NOINLINE int collector_collect(enum gc_reason why)
     event(COLLECT_MARK_START);
     bool major = choose_major(why);
     mark_begin();
-    if (!major && !gen_push_written())
-        major = true; /* the kernel could not say what was written */
+    if (!major) {
+        size_t old_bytes;
+        /* Pacing's minors turn major when that is cheaper; asked-for ones
+         * (hgc_collect_minor, stress) stay minor. */
+        size_t limit = why == GC_REASON_ALLOC ? major_live / 2 : SIZE_MAX;
+        enum gen_push r =
+            gen_push_written(limit, verify_mode || why == GC_REASON_VERIFY, &old_bytes);
+        if (r != GEN_PUSH_OK) {
+            /* Nothing is marked yet: turning major costs only the scan. */
+            major = true;
+            mark_begin();
+            if (r == GEN_PUSH_TOO_MUCH)
+                judge_minor(old_bytes, 0);
+        }
+    }
     if (major && hgc__sticky_marks)
         gen_clear_marks();
     roots_mark_all(self);
@@ -225,14 +257,21 @@ NOINLINE int collector_collect(enum gc_reason why)
     if (verify_mode || why == GC_REASON_VERIFY) {
         if (verify_mode == 2)
             verify_selftest_unmark();
-        verify_marks(self); /* before anything reads or clears the marks */
+        verify_marks(self, !major); /* before anything reads or clears the marks */
         tt.verified = os_now_ns();
     }
     /* A minor collection marked only what it promoted. */
     size_t live = major ? mark_live_bytes() : stats.live_bytes + mark_live_bytes();
-    if (major)
+    if (major) {
         major_live = live;
-    gen_protect();
+        if (minor_backoff > 0)
+            minor_backoff--;
+    } else {
+        judge_minor(0, mark_live_bytes());
+    }
+    size_t next = next_trigger(live);
+    /* Protection pays only if the next collection is minor. */
+    gen_protect(!next_major);
     alloc_sweep_large();
     alloc_prepare_sweep();
     if (!hgc__sticky_marks)
@@ -243,7 +282,7 @@ NOINLINE int collector_collect(enum gc_reason why)
         stats.minor_collections++;
     stats.live_bytes = live;
     atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
-    atomic_store_explicit(&trigger, next_trigger(live), memory_order_relaxed);
+    atomic_store_explicit(&trigger, next, memory_order_relaxed);
 
     event(COLLECT_PRE_START_WORLD);
     stw_start_world();

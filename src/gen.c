@@ -1,4 +1,5 @@
 /* gen.c -- generations by sticky mark bytes.  See gen.h for the argument. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen.h"
@@ -58,7 +59,7 @@ static bool any_mark(const span *s, uint32_t first, uint32_t last)
 
 /* Push the old objects of span s that overlap [lo, hi) (within s) and note
  * their pages for protection. */
-static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi)
+static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *bytes)
 {
     if (s->kind == KIND_ATOMIC)
         return;
@@ -73,6 +74,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi)
             hi = end;
         if (lo < hi) {
             mark_push_range(lo, hi, typed);
+            *bytes += hi - lo;
             /* A page of s in this arena (s may begin in an earlier one). */
             a->protect[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
         }
@@ -90,6 +92,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi)
         uintptr_t obj = s->base + (uintptr_t)i * size;
         if (*span_mark_of(s, obj)) {
             mark_push_range(obj, obj + size, typed);
+            *bytes += size;
             found = true;
         }
     }
@@ -97,10 +100,64 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi)
         a->protect[(s->base >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
 }
 
+/* The written runs of the last minor collection's scan, sorted by
+ * address, kept when asked for (verification): [lo, hi) pairs. */
+static uintptr_t *written;
+static size_t nwritten, written_cap; /* in pairs */
+static bool record_written;
+
+static void note_written(uintptr_t lo, uintptr_t hi)
+{
+    if (nwritten == written_cap) {
+        size_t ncap = written_cap ? written_cap * 2 : 1024;
+        uintptr_t *n = os_reserve(ncap * 2 * sizeof *n, 4096);
+        if (!n)
+            hgc__fatal("out of memory for the verifier's list of written pages");
+        if (written) {
+            memcpy(n, written, nwritten * 2 * sizeof *n);
+            os_unmap(written, written_cap * 2 * sizeof *n);
+        }
+        written = n;
+        written_cap = ncap;
+    }
+    written[2 * nwritten] = lo;
+    written[2 * nwritten + 1] = hi;
+    nwritten++;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool gen_was_written(uintptr_t p)
+{
+    size_t lo = 0, hi = nwritten;
+    while (lo < hi) { /* the first run that ends above p */
+        size_t mid = (lo + hi) / 2;
+        if (written[2 * mid + 1] <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nwritten && written[2 * lo] <= p;
+}
+
+typedef struct push_state {
+    arena *a;
+    size_t bytes, limit;
+} push_state;
+
 /* os_wt_each_written callback: [lo, hi) inside one arena. */
 static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
 {
-    arena *a = arg;
+    push_state *ps = arg;
+    arena *a = ps->a;
+    if (record_written)
+        note_written(lo, hi);
+    if (ps->bytes > ps->limit)
+        return; /* the collection will be major: stop pushing */
     while (lo < hi) {
         span *s = atomic_load_explicit(&a->pages[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
                                        memory_order_relaxed);
@@ -108,25 +165,34 @@ static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
         if (end > hi)
             end = hi;
         if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE)
-            push_old_in(a, s, lo, end);
+            push_old_in(a, s, lo, end, &ps->bytes);
         lo = end;
     }
 }
 
 static bool push_arena(arena *a, void *arg)
 {
-    (void)arg;
-    return os_wt_each_written(a->base, a->base + ARENA_SIZE, push_old_written, a);
+    push_state *ps = arg;
+    ps->a = a;
+    return os_wt_each_written(a->base, a->base + ARENA_SIZE, push_old_written, ps);
 }
 
-bool gen_push_written(void)
+enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 {
+    nwritten = 0;
+    record_written = record;
     if (!tracking)
-        return false;
-    if (pageheap_each_arena(push_arena, NULL))
-        return true;
-    tracking = false; /* the kernel stopped telling: majors from now on */
-    return false;
+        return GEN_PUSH_FAILED;
+    push_state ps = {NULL, 0, limit};
+    bool ok = pageheap_each_arena(push_arena, &ps);
+    if (record) /* arenas come in creation order, not address order */
+        qsort(written, nwritten, 2 * sizeof *written, cmp_run);
+    *old_bytes = ps.bytes;
+    if (!ok) {
+        tracking = false; /* the kernel stopped telling: majors from now on */
+        return GEN_PUSH_FAILED;
+    }
+    return ps.bytes > limit ? GEN_PUSH_TOO_MUCH : GEN_PUSH_OK;
 }
 
 /* ------------------------------------------------------------------ marks */
@@ -147,12 +213,11 @@ void gen_clear_marks(void)
 
 /* ------------------------------------------------------------- protection */
 
-/* Protect the spans whose first page has its protect byte set (marker and
- * push_old_in set it for a page of the span; normalised here), clearing
- * the bytes.  Adjacent spans go in one call. */
+/* Protect (if *arg) every span with a page whose protect byte is set, and
+ * clear the bytes.  Adjacent spans go in one call. */
 static bool protect_arena(arena *a, void *arg)
 {
-    (void)arg;
+    bool apply = *(const bool *)arg;
     uintptr_t run_lo = 0, run_hi = 0;
     for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
         /* Eight pages at a time while their bytes are all zero. */
@@ -175,7 +240,7 @@ static bool protect_arena(arena *a, void *arg)
                                                          : (span_end - a->base) >> PAGE_SHIFT;
         memset(&a->protect[pg], 0, end_pg - pg);
         pg = end_pg;
-        if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
+        if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
             s->kind == KIND_ATOMIC)
             continue;
         uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
@@ -191,8 +256,8 @@ static bool protect_arena(arena *a, void *arg)
     return true;
 }
 
-void gen_protect(void)
+void gen_protect(bool apply)
 {
     if (tracking)
-        pageheap_each_arena(protect_arena, NULL);
+        pageheap_each_arena(protect_arena, &apply);
 }

@@ -33,6 +33,7 @@
 #define HGC_GEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -47,14 +48,29 @@ bool gen_minor_possible(void);
 /* A new arena [lo, hi) (page heap, heap lock held). */
 void gen_arena_added(uintptr_t lo, uintptr_t hi);
 /* World stopped, before the roots of a minor collection: push every old
- * object on a written page.  false if the kernel could not tell (then the
- * collection must be major). */
-bool gen_push_written(void);
+ * object on a written page; their bytes go to *old_bytes.  Unless OK, the
+ * collection must be major, after mark_begin() again: FAILED, the kernel
+ * could not tell; TOO_MUCH, the written old objects passed `limit` bytes
+ * (pushing stopped there). */
+enum gen_push { GEN_PUSH_OK, GEN_PUSH_FAILED, GEN_PUSH_TOO_MUCH };
+/* With record, the written pages are kept for gen_was_written. */
+enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);
+/* Whether the page of p was reported written by the last recorded scan.
+ * For the verifier: after a minor collection, a word on a page that was
+ * not written, inside a marked object, that points to an unmarked object
+ * is stale -- it held that address from before the object was allocated
+ * (when the memory was free, which marks nothing), since any store of a
+ * young object's address would have written the page.  The program cannot
+ * reach the object through it: the holder is garbage found through a
+ * false conservative root.  A collector that rescans everything retains
+ * such objects; a minor one need not. */
+bool gen_was_written(uintptr_t p);
 /* World stopped, major collection, before marking: clear every mark. */
 void gen_clear_marks(void);
 /* World stopped, after marking (and verification): protect the pages that
- * the collection found to hold old objects. */
-void gen_protect(void);
+ * the collection found to hold old objects -- if `apply`; pacing says
+ * whether the next collection can use it. */
+void gen_protect(bool apply);
 /* In a forked child: no write tracking from now on. */
 void gen_after_fork_child(void);
 

@@ -46,7 +46,7 @@ typedef struct mark_entry {
 #define ENTRY_TYPED ((uintptr_t)1)
 
 #define MAX_MARKERS 16
-#define PACKET_ENTRIES 64
+#define PACKET_ENTRIES 512
 /* Large objects are pushed in pieces of this many bytes so that markers can
  * share one big array. */
 #define LARGE_CHUNK ((uintptr_t)64 << 10)

@@ -18,6 +18,8 @@
  *   reclaim     (child, HGC_GOGC=off) 200 minor collections with 1 MiB of
  *               garbage each keep the heap small, and old garbage waits
  *               for a major collection (a weak link to it stays set)
+ *   backoff     (child) when each minor collection would promote about the
+ *               whole live set, pacing backs off to major collections
  *   off         (child, HGC_GENERATIONAL=0) no collection is minor
  *   fork        a forked child collects with majors only, correctly
  *
@@ -247,6 +249,33 @@ static int child_reclaim(void)
     return 0;
 }
 
+/* Child, default pacing: every round replaces every object of an old table
+ * by a young one, so each minor collection would promote about the whole
+ * live set.  Pacing must notice that minors do not pay and back off to
+ * majors; without the backoff every other collection is minor. */
+static int child_backoff(void)
+{
+    size_t n = 200000;
+    node **table = (node **)hgc_malloc(n * sizeof *table);
+    CHECK(table != NULL);
+    for (size_t i = 0; i < n; i++)
+        table[i] = young();
+    for (int round = 0; round < 60; round++) {
+        for (size_t i = 0; i < n; i++) {
+            check_young(table[i]);
+            table[i] = young();
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        check_young(table[i]);
+    hgc_stats s = test_stats();
+    CHECKF(s.collections >= 20, "only %llu collections", (unsigned long long)s.collections);
+    CHECKF(s.minor_collections * 3 < s.collections,
+           "%llu of %llu collections minor: no backoff", (unsigned long long)s.minor_collections,
+           (unsigned long long)s.collections);
+    return 0;
+}
+
 static int child_off(void)
 {
     node *y = young();
@@ -307,6 +336,8 @@ int main(int argc, char **argv)
         return child_reclaim();
     if (argc > 1 && strcmp(argv[1], "off") == 0)
         return child_off();
+    if (argc > 1 && strcmp(argv[1], "backoff") == 0)
+        return child_backoff();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
@@ -323,6 +354,7 @@ int main(int argc, char **argv)
     case_fork();
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
+    run_child("backoff", NULL);
     printf("test_generations: ok (%llu of %llu collections minor)\n",
            (unsigned long long)test_stats().minor_collections,
            (unsigned long long)test_stats().collections);
