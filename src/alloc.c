@@ -23,7 +23,10 @@ uintptr_t hgc__link_key, hgc__tag_key;
 
 typedef struct central {
     pthread_mutex_t lock;
-    span partial, full, unswept;
+    /* old: with generations, full spans whose every slot is old (swept
+     * with every mark set).  Sticky marks cannot change until the next
+     * major collection, so minor collections leave them unswept. */
+    span partial, full, unswept, old;
     _Atomic size_t nunswept; /* length of unswept, for lock-free peeks */
 } central;
 
@@ -72,6 +75,7 @@ void alloc_init(void)
             pthread_mutex_init(&ce->lock, &attr);
             span_list_init(&ce->partial);
             span_list_init(&ce->full);
+            span_list_init(&ce->old);
             span_list_init(&ce->unswept);
         }
     pthread_mutexattr_destroy(&attr);
@@ -100,7 +104,13 @@ static void central_put(span *s, enum sweep_result r)
 {
     central *ce = &centrals[s->kind][s->sizeclass];
     pthread_mutex_lock(&ce->lock);
-    central_file(ce, s, r == SWEEP_PARTIAL);
+    if (r == SWEEP_FULL && hgc__sticky_marks &&
+        xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) < batch[s->sizeclass]) {
+        span_set_list(s, LIST_OLD); /* every slot marked: all old */
+        span_list_push(&ce->old, s);
+    } else {
+        central_file(ce, s, r == SWEEP_PARTIAL);
+    }
     pthread_mutex_unlock(&ce->lock);
 }
 
@@ -310,7 +320,7 @@ static NOINLINE void free_completing_batch(thread_rec *t, span *s, void *p)
     while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old,
                                                   (uintptr_t)p | ((old & ~(XFREE_ONE - 1)) + XFREE_ONE),
                                                   memory_order_release, memory_order_relaxed));
-    if (span_list_of(s) == LIST_FULL) {
+    if (span_list_of(s) == LIST_FULL || span_list_of(s) == LIST_OLD) {
         span_list_remove(s);
         span_set_list(s, LIST_PARTIAL);
         span_list_push(&ce->partial, s);
@@ -418,7 +428,7 @@ void alloc_sweep_large(void)
     }
 }
 
-void alloc_prepare_sweep(void)
+void alloc_prepare_sweep(bool major)
 {
     size_t n = 0;
     for (int k = 0; k < NKINDS; k++)
@@ -426,6 +436,8 @@ void alloc_prepare_sweep(void)
             central *ce = &centrals[k][c];
             span_list_splice(&ce->unswept, &ce->partial);
             span_list_splice(&ce->unswept, &ce->full);
+            if (major)
+                span_list_splice(&ce->unswept, &ce->old);
             size_t m = 0;
             for (span *s = ce->unswept.next; s != &ce->unswept; s = s->next) {
                 span_set_list(s, LIST_UNSWEPT);

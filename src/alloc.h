@@ -17,10 +17,12 @@
  *   partial  swept spans with free slots (free list in span->free)
  *   full     swept spans without free slots (fewer than a batch of frees
  *            may wait in xfree; see "Batches" in alloc.c)
+ *   old      with generations: full spans whose every slot was marked,
+ *            left alone by minor collections (all their objects are old)
  *   unswept  spans whose marks are from the last collection; the first
  *            thread that needs a span sweeps them one by one.
- * Each collection moves partial and full to unswept while the world is
- * stopped; cached spans stay with their threads.
+ * Each collection moves partial and full (and, if major, old) to unswept
+ * while the world is stopped; cached spans stay with their threads.
  */
 #ifndef HGC_ALLOC_H
 #define HGC_ALLOC_H
@@ -90,7 +92,9 @@ void alloc_release_cache(thread_rec *t);
 
 /* Collector hooks, world stopped. */
 void alloc_sweep_large(void);          /* free unmarked large objects */
-void alloc_prepare_sweep(void);        /* move every central span to unswept */
+/* Move central spans to unswept: all of them after a major collection,
+ * all but the all-old full ones after a minor. */
+void alloc_prepare_sweep(bool major);
 void alloc_clear_cache_marks(tcache *tc); /* cached spans skip this sweep */
 /* World running, before a collection: sweep every unswept span. */
 void alloc_finish_sweep(thread_rec *t);

@@ -273,7 +273,7 @@ NOINLINE int collector_collect(enum gc_reason why)
     /* Protection pays only if the next collection is minor. */
     gen_protect(!next_major);
     alloc_sweep_large();
-    alloc_prepare_sweep();
+    alloc_prepare_sweep(major);
     if (!hgc__sticky_marks)
         clear_cache_marks_all();
 

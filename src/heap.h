@@ -63,7 +63,7 @@ enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
  * (`owner`) and is on no list; the sweeper never touches it, because every
  * cache gives its spans back while the world is stopped, before sweeping
  * starts. */
-enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_UNSWEPT, LIST_CACHED };
+enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_UNSWEPT, LIST_CACHED, LIST_OLD };
 
 struct tcache;
 
