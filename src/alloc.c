@@ -156,11 +156,40 @@ static span *pages_for(size_t npages, enum span_state state)
     return s;
 }
 
-/* A span of class cls with free slots in s->free (or, if that is empty, a
- * batch in s->xfree), taken off every list.  old, if not NULL, is the
- * caller's exhausted span of that class, filed under the same lock hold. */
-static span *central_acquire(unsigned kind, unsigned cls, span *old)
+/* Whether a wholly free span of class cls is handed out by bumping (see
+ * BUMP_MAX) rather than through a free list.  Not in stress mode (whose
+ * slow path hands out one object at a time) nor in debug builds (free
+ * slots carry poison). */
+static bool bump_class(unsigned cls)
 {
+#ifdef HGC_DEBUG
+    (void)cls;
+    return false;
+#else
+    return hgc__class_size[cls] <= BUMP_MAX && !hgc__gc_stress;
+#endif
+}
+
+/* Make wholly free span s ready: a free list, or (*bump set) nothing, the
+ * caller bumps through it. */
+static void fresh_span(span *s, unsigned cls, bool *bump)
+{
+    *bump = bump_class(cls);
+    if (*bump) {
+        s->free = NULL;
+        s->nfree = s->nelems;
+    } else {
+        sweep_init_fresh(s);
+    }
+}
+
+/* A span of class cls with free slots in s->free (or, if that is empty, a
+ * batch in s->xfree, or if *bump is set, wholly free), taken off every
+ * list.  old, if not NULL, is the caller's exhausted span of that class,
+ * filed under the same lock hold. */
+static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
+{
+    *bump = false;
     central *ce = &centrals[kind][cls];
     pthread_mutex_lock(&ce->lock);
     if (old)
@@ -179,7 +208,7 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old)
             return s;
         if (r == SWEEP_EMPTY) {
             /* Reuse it in place: cheaper than the page heap round trip. */
-            sweep_init_fresh(s);
+            fresh_span(s, cls, bump);
             return s;
         }
         pthread_mutex_lock(&ce->lock);
@@ -194,7 +223,7 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old)
     if (!s)
         return NULL;
     pageheap_set_small(s, kind, cls);
-    sweep_init_fresh(s);
+    fresh_span(s, cls, bump);
     return s;
 }
 
@@ -221,24 +250,37 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
              * in the same lock hold that takes the next span. */
             atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
             t->tc.cur[kind][cls] = NULL;
+            t->tc.bump[kind][cls] = t->tc.bump_end[kind][cls] = 0;
             old = s;
         }
     }
+    bool bump = false;
     if (!list) {
-        s = central_acquire(kind, cls, old);
+        s = central_acquire(kind, cls, old, &bump);
         if (!s) {
             crit_exit(t);
             return NULL;
         }
         collector_note_alloc(t, (size_t)s->nfree * s->elem_size);
         list = s->free;
-        if (!list) /* a full span that a batch of frees made partial again */
+        if (!list && !bump) /* a full span that a batch of frees made partial again */
             list = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire));
         s->free = NULL;
         s->nfree = 0;
         span_set_list(s, LIST_CACHED);
         atomic_store_explicit(&s->owner, &t->tc, memory_order_relaxed);
         t->tc.cur[kind][cls] = s;
+    }
+    if (bump) {
+        size_t size = hgc__class_size[cls];
+        uintptr_t b = s->base;
+        t->tc.bump[kind][cls] = b + size;
+        t->tc.bump_end[kind][cls] = b + (uintptr_t)s->nelems * size;
+        atomic_store_explicit(&t->alloc_bytes,
+                              atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + size,
+                              memory_order_relaxed);
+        crit_exit(t);
+        return bump_hand_out(b, size);
     }
     void **p = list;
     t->tc.free[kind][cls] = link_decode(p[0]);
@@ -400,6 +442,14 @@ void alloc_release_cache(thread_rec *t)
             void *list = t->tc.free[k][c];
             if (!list) /* stress mode keeps the list here (never both) */
                 list = s->free;
+            /* The bump region's slots join the list. */
+            size_t size = s->elem_size;
+            for (uintptr_t b = t->tc.bump_end[k][c]; b > t->tc.bump[k][c];) {
+                b -= size;
+                slot_make_free((void *)b, size, list, true);
+                list = (void *)b;
+            }
+            t->tc.bump[k][c] = t->tc.bump_end[k][c] = 0;
             uint32_t n = 0;
             for (void *x = list; x; x = link_decode(*(void **)x))
                 n++;

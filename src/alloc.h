@@ -77,6 +77,23 @@ static inline void *slot_hand_out(void **p, size_t size)
     return p;
 }
 
+/* Bump regions (tcache.bump): classes up to BUMP_MAX bytes skip building a
+ * free list in a span that is wholly free; its slots are handed out in
+ * address order and zeroed then, word by word (the span may hold old
+ * data). */
+#define BUMP_MAX 64
+static inline void *bump_hand_out(uintptr_t b, size_t size)
+{
+    uintptr_t *w = (uintptr_t *)b;
+    w[0] = 0;
+    w[1] = 0;
+    if (size > 2 * sizeof(uintptr_t)) {
+        for (size_t i = 2; i < size / sizeof(uintptr_t); i++)
+            w[i] = 0;
+    }
+    return w;
+}
+
 void alloc_init(void);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL

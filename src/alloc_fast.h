@@ -34,6 +34,16 @@ static inline void *alloc_fast(size_t n, unsigned kind)
                                   memory_order_relaxed);
             return slot_hand_out(p, size);
         }
+        uintptr_t b = t->tc.bump[kind][c];
+        size_t size = hgc__class_size[c];
+        if (likely(b + size <= t->tc.bump_end[kind][c])) {
+            t->tc.bump[kind][c] = b + size;
+            atomic_store_explicit(&t->alloc_bytes,
+                                  atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) +
+                                      size,
+                                  memory_order_relaxed);
+            return bump_hand_out(b, size);
+        }
     }
     return hgc__alloc_slow(n, kind);
 }

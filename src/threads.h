@@ -39,6 +39,11 @@
 
 typedef struct tcache {
     void *free[NKINDS][NCLASSES];   /* encoded free lists, see alloc.h */
+    /* Bump regions: the never-allocated tail [bump, bump_end) of the
+     * cached span, handed out in address order once its free list is
+     * empty (both 0 when there is none).  BUMP_MAX classes only. */
+    uintptr_t bump[NKINDS][NCLASSES];
+    uintptr_t bump_end[NKINDS][NCLASSES];
     span *cur[NKINDS][NCLASSES];    /* span each list came from (or NULL) */
 } tcache;
 

@@ -5,9 +5,13 @@
  *   - the same for a mix of small sizes and for large objects (8 MiB);
  *   - hgc_free(NULL) is a no-op;
  *   - free then malloc of the same size on the same thread returns the freed
- *     memory within a few tries, and it comes back zeroed.
+ *     memory within a few tries, and it comes back zeroed;
+ *   - the slots a thread's cache never handed out (its span's bump region)
+ *     are handed out again, zeroed and once only, after the thread exits.
  */
 #include "test.h"
+
+#include <pthread.h>
 
 static TEST_NOINLINE void small_loop(size_t rounds)
 {
@@ -100,6 +104,42 @@ static TEST_NOINLINE void reuse(size_t n)
     CHECKF(found, "freed %zu-byte object never handed out again", n);
 }
 
+static void *kept[3];
+
+static void *short_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        kept[i] = hgc_malloc(32);
+        CHECK(kept[i] != NULL);
+        memset(kept[i], 0x5a, 32);
+    }
+    return NULL;
+}
+
+/* Collection disabled: nothing but the exit can give the span back. */
+static TEST_NOINLINE void exited_cache(void)
+{
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, short_thread, NULL) == 0);
+    CHECK(pthread_join(th, NULL) == 0);
+    uintptr_t span_page = (uintptr_t)kept[0] & ~(uintptr_t)8191;
+    int same_span = 0;
+    for (int i = 0; i < 20000; i++) {
+        unsigned char *q = (unsigned char *)hgc_malloc(32);
+        CHECK(q != NULL);
+        CHECKF(test_is_zero(q, 32), "32-byte object %p not zeroed", (void *)q);
+        CHECK(q != kept[0] && q != kept[1] && q != kept[2]);
+        memset(q, 0x33, 32);
+        if (((uintptr_t)q & ~(uintptr_t)8191) == span_page)
+            same_span = 1;
+    }
+    CHECKF(same_span, "the exited thread's unused slots were never handed out");
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 32; k++)
+            CHECK(((unsigned char *)kept[i])[k] == 0x5a);
+}
+
 int main(void)
 {
     hgc_init();
@@ -113,6 +153,7 @@ int main(void)
     reuse(16);
     reuse(1000);
     reuse(4096);
+    exited_cache();
     hgc_enable();
     reuse(48);
     printf("test_free_reuse: ok\n");
