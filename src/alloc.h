@@ -38,6 +38,25 @@ static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag
 
 #define POISON 0xdb /* words of it are never heap addresses */
 
+/* Zero words 2.. of a slot of at most 64 bytes (sizes are multiples of
+ * 16).  Spelled out: a loop would be turned into a call to memset, which
+ * costs more than these stores. */
+static inline void zero_tail_64(uintptr_t *w, size_t size)
+{
+    if (size > 16) {
+        w[2] = 0;
+        w[3] = 0;
+    }
+    if (size > 32) {
+        w[4] = 0;
+        w[5] = 0;
+    }
+    if (size > 48) {
+        w[6] = 0;
+        w[7] = 0;
+    }
+}
+
 /* Turn the slot at p (size bytes) into a free slot whose successor is
  * next.  zero: the slot may hold old data. */
 static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
@@ -48,8 +67,12 @@ static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
     if (size > 2 * sizeof(uintptr_t))
         __builtin_memset(w + 2, POISON, size - 2 * sizeof(uintptr_t));
 #else
-    if (zero && size > 2 * sizeof(uintptr_t))
-        __builtin_memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
+    if (zero && size > 2 * sizeof(uintptr_t)) {
+        if (size <= 64)
+            zero_tail_64(w, size);
+        else
+            __builtin_memset(w + 2, 0, size - 2 * sizeof(uintptr_t));
+    }
 #endif
     w[0] = (uintptr_t)link_encode(next);
     w[1] = free_tag(p);
@@ -81,16 +104,13 @@ static inline void *slot_hand_out(void **p, size_t size)
  * free list in a span that is wholly free; its slots are handed out in
  * address order and zeroed then, word by word (the span may hold old
  * data). */
-#define BUMP_MAX 64
+#define BUMP_MAX 64 /* zero_tail_64 */
 static inline void *bump_hand_out(uintptr_t b, size_t size)
 {
     uintptr_t *w = (uintptr_t *)b;
     w[0] = 0;
     w[1] = 0;
-    if (size > 2 * sizeof(uintptr_t)) {
-        for (size_t i = 2; i < size / sizeof(uintptr_t); i++)
-            w[i] = 0;
-    }
+    zero_tail_64(w, size);
     return w;
 }
 
