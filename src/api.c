@@ -204,6 +204,12 @@ API void hgc_free(void *p)
         t = hgc__self;
     }
     span *s = object_span_or_die(p, false);
+    /* A slot of this thread's bump region was never handed out.  (Another
+     * thread's region is that thread's own business: not checked.) */
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc &&
+        (uintptr_t)p >= t->tc.bump[s->kind][s->sizeclass] &&
+        (uintptr_t)p < t->tc.bump_end[s->kind][s->sizeclass])
+        hgc__fatal("hgc_free(%p): not a pointer allocated by hgc (never handed out)", p);
     if (unlikely(atomic_load_explicit(&hgc__fin_registered, memory_order_relaxed) != 0))
         finalize_forget(p);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)

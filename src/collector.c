@@ -22,6 +22,7 @@ static long long gogc;             /* percent, -1 = automatic collection off */
 static long long verify_mode;      /* HGC_VERIFY */
 uint64_t hgc__gc_stress;
 static size_t min_heap;
+static size_t ncpus;
 
 void (*hgc__collect_event)(enum collect_event ev);
 volatile int *hgc__dont_gc;
@@ -55,6 +56,7 @@ void collector_init(void)
     verify_mode = option_get(OPT_VERIFY);
     hgc__gc_stress = (uint64_t)option_get(OPT_GC_STRESS);
     min_heap = (size_t)option_get(OPT_MIN_HEAP);
+    ncpus = os_ncpus();
     atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
     long long markers = option_get(OPT_MARKERS);
     if (markers == 0) /* automatic: one per CPU */
@@ -131,14 +133,29 @@ void collector_add_min_heap(size_t bytes)
     threads_unlock();
 }
 
+/* The heap floor: HGC_MIN_HEAP per thread that can run at once (registered
+ * threads, at most one per CPU), so that threads allocating in parallel do
+ * not collect more often per allocation than one alone -- each collection
+ * stops them all.  World lock held. */
+static size_t heap_floor(void)
+{
+    size_t par = threads_count();
+    if (par > ncpus)
+        par = ncpus;
+    if (par < 1)
+        par = 1;
+    return min_heap > SIZE_MAX / par ? SIZE_MAX : min_heap * par;
+}
+
 /* The bytes a heap whose last major collection found `live` bytes may
  * allocate before the next major one. */
 static size_t headroom(size_t live)
 {
+    size_t floor = heap_floor();
     if (gogc < 0) /* no automatic collection: a goal for judging minors */
-        return live > min_heap ? live : min_heap;
+        return live > floor ? live : floor;
     size_t budget = (size_t)((double)live * (double)gogc / 100.0);
-    return budget > min_heap ? budget : min_heap;
+    return budget > floor ? budget : floor;
 }
 
 /* Allocation until the next collection, and whether it is major.  With
@@ -155,7 +172,8 @@ static size_t next_trigger(size_t live)
     if (gogc < 0)
         return SIZE_MAX;
     size_t left = room > promoted ? room - promoted : 0;
-    return left > min_heap ? left : min_heap;
+    size_t floor = heap_floor();
+    return left > floor ? left : floor;
 }
 
 /* After a minor collection found more than half a major collection's work

@@ -17,7 +17,9 @@
  * Small spans are swept lazily afterwards by the threads that need them.
  *
  * Pacing: a collection starts when the bytes claimed by allocation since the
- * last one reach max(live * GOGC / 100, HGC_MIN_HEAP).
+ * last one reach max(live * GOGC / 100, floor), where the floor is
+ * HGC_MIN_HEAP per registered thread, counting at most one per CPU; with
+ * generations, see next_trigger in collector.c.
  */
 #ifndef HGC_COLLECTOR_H
 #define HGC_COLLECTOR_H

@@ -25,7 +25,7 @@ bool gen_minor_possible(void) { return tracking; }
 
 void gen_arena_added(uintptr_t lo, uintptr_t hi)
 {
-    if (tracking && !os_wt_register(lo, hi))
+    if (tracking && (!os_wt_still_valid() || !os_wt_register(lo, hi)))
         tracking = false; /* that arena's writes would go unseen */
 }
 
@@ -69,7 +69,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *b
             return;
         /* Only the written window: the rest of the object was not written,
          * so it refers only to old objects. */
-        uintptr_t end = s->base + (s->req_size & ~(sizeof(uintptr_t) - 1));
+        uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
         if (hi > end)
             hi = end;
         if (lo < hi) {
@@ -181,6 +181,8 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 {
     nwritten = 0;
     record_written = record;
+    if (tracking && !os_wt_still_valid())
+        tracking = false; /* the program closed our descriptors */
     if (!tracking)
         return GEN_PUSH_FAILED;
     push_state ps = {NULL, 0, limit};
@@ -258,6 +260,8 @@ static bool protect_arena(arena *a, void *arg)
 
 void gen_protect(bool apply)
 {
+    if (tracking && !os_wt_still_valid())
+        tracking = false;
     if (tracking)
         pageheap_each_arena(protect_arena, &apply);
 }

@@ -127,8 +127,8 @@ typedef struct arena {
     _Atomic(span *) pages[PAGES_PER_ARENA];
     uint16_t pinfo[PAGES_PER_ARENA];
     /* Generations (gen.c): nonzero for a page of a span that must be
-     * write-protected at the end of this collection.  Set by markers (with
-     * plain byte stores: they only ever write 1) and cleared by
+     * write-protected at the end of this collection.  Set by markers
+     * (relaxed byte stores: they only ever write 1) and cleared by
      * gen_protect, all with the world stopped. */
     uint8_t protect[PAGES_PER_ARENA];
 } arena;

@@ -172,6 +172,14 @@ static inline bool mark_byte_test_and_set(uint8_t *mb)
     return true;
 }
 
+/* The page of p (in arena a) holds a newly marked object: its span is
+ * write-protected at the end of the collection (gen.h).  Markers race on
+ * these bytes with stores of the same value. */
+static inline void note_protect(arena *a, uintptr_t p)
+{
+    __atomic_store_n(&a->protect[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)], 1, __ATOMIC_RELAXED);
+}
+
 /* Push the words of large object s in pieces, so markers can share them. */
 static void push_large(marker *m, span *s)
 {
@@ -193,7 +201,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
         return;
     if (!mark_byte_test_and_set(span_mark_of(s, s->base)))
         return;
-    a->protect[(w >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1; /* gen.h */
+    note_protect(a, w);
     m->live_bytes += s->elem_size;
     push_large(m, s);
 }
@@ -267,7 +275,7 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
         }
         if (!mark_byte_test_and_set((uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT))))
             continue;
-        a->protect[(obj >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1; /* gen.h */
+        note_protect(a, obj);
         c->live += size;
         unsigned kind = (pi >> PINFO_KIND_SHIFT) & 3;
         if (kind == KIND_ATOMIC)

@@ -94,6 +94,9 @@ bool os_wt_protect(uintptr_t lo, uintptr_t hi);
  * which case any page may have been written. */
 bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+/* Whether the descriptors tracking uses are still the ones it opened
+ * (false from the first time they are not: tracking is then off). */
+bool os_wt_still_valid(void);
 /* In a forked child: tracking is off (what was set up speaks of the
  * parent's address space). */
 void os_wt_after_fork_child(void);

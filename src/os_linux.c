@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,6 +240,26 @@ struct wt_scan_arg {
 #endif
 
 static int wt_uffd = -1, wt_pagemap = -1;
+/* What the two descriptors were opened on: a program that closes
+ * descriptors it did not open (a daemon's loop over all of them) may get
+ * the numbers back for files of its own. */
+static struct stat wt_uffd_st, wt_pagemap_st;
+
+static bool same_file(int fd, const struct stat *was)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev && now.st_ino == was->st_ino;
+}
+
+bool os_wt_still_valid(void)
+{
+    if (wt_uffd < 0)
+        return false;
+    if (same_file(wt_uffd, &wt_uffd_st) && same_file(wt_pagemap, &wt_pagemap_st))
+        return true;
+    wt_uffd = wt_pagemap = -1; /* not ours any more: never touch them again */
+    return false;
+}
 
 bool os_wt_register(uintptr_t lo, uintptr_t hi)
 {
@@ -305,6 +326,11 @@ bool os_wt_init(void)
         close(fd);
         if (pm >= 0)
             close(pm);
+        return false;
+    }
+    if (fstat(fd, &wt_uffd_st) != 0 || fstat(pm, &wt_pagemap_st) != 0) {
+        close(fd);
+        close(pm);
         return false;
     }
     wt_uffd = fd;

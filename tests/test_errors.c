@@ -6,6 +6,8 @@
  *   free_stack, free_malloc      "hgc: hgc_free(P): not a pointer allocated by hgc"
  *   free_interior_small/_large   "hgc: hgc_free(P): interior pointer, object starts at B"
  *   double_free_small/_large     "hgc: hgc_free(P): double free"
+ *   free_unallocated             "hgc: hgc_free(P): not a pointer allocated by hgc
+ *                                 (never handed out)"
  *   add_roots_lo_hi              "hgc: hgc_add_roots(LO, HI): lo > hi"
  *   remove_roots_lo_hi           "hgc: hgc_remove_roots(LO, HI): lo > hi"
  *   realloc_stack                "hgc: hgc_realloc(P): not a pointer allocated by hgc"
@@ -78,6 +80,20 @@ static int case_double_free(size_t n)
     hgc_free(p);
     fprintf(stderr, "TEST-ADDR %p\n", p);
     hgc_free(p);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+/* The next slot after a fresh 32-byte object lies in this thread's bump
+ * region: never handed out.  (Cases run without the parent's HGC_*
+ * variables, so never in stress mode, which has no bump regions; debug
+ * builds have none either.) */
+static int case_free_unallocated(void)
+{
+    char *p = (char *)hgc_malloc(32);
+    CHECK(p != NULL);
+    fprintf(stderr, "TEST-ADDR %p\n", (void *)(p + 32));
+    hgc_free(p + 32);
     fprintf(stderr, "TEST-REACHED\n");
     return 0;
 }
@@ -349,6 +365,7 @@ static int run_child(const char *name)
         return case_free_interior(MiB, 3 * 4096 + 8);
     if (!strcmp(name, "double_free_small")) return case_double_free(64);
     if (!strcmp(name, "double_free_large")) return case_double_free(MiB);
+    if (!strcmp(name, "free_unallocated")) return case_free_unallocated();
     if (!strcmp(name, "add_roots_lo_hi")) return case_add_roots();
     if (!strcmp(name, "remove_roots_lo_hi")) return case_remove_roots();
     if (!strcmp(name, "realloc_stack")) return case_realloc_stack();
@@ -401,6 +418,12 @@ static void death_case(const char *name, const char *kind)
                  b);
     else if (!strcmp(kind, "double"))
         snprintf(expect, sizeof expect, "hgc: hgc_free(%s): double free", a);
+    else if (!strcmp(kind, "unalloc") && HGC_TEST_DEBUG_BUILD)
+        /* Debug builds keep free lists: the slot is a free one. */
+        snprintf(expect, sizeof expect, "hgc: hgc_free(%s): double free", a);
+    else if (!strcmp(kind, "unalloc"))
+        snprintf(expect, sizeof expect,
+                 "hgc: hgc_free(%s): not a pointer allocated by hgc (never handed out)", a);
     else if (!strcmp(kind, "rnot"))
         snprintf(expect, sizeof expect,
                  "hgc: hgc_realloc(%s): not a pointer allocated by hgc", a);
@@ -505,6 +528,7 @@ int main(int argc, char **argv)
     death_case("free_interior_large", "interior");
     death_case("double_free_small", "double");
     death_case("double_free_large", "double");
+    death_case("free_unallocated", "unalloc");
     death_case("add_roots_lo_hi", "roots");
     death_case("remove_roots_lo_hi", "rroots");
     death_case("realloc_stack", "rnot");

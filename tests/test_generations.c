@@ -20,6 +20,8 @@
  *               for a major collection (a weak link to it stays set)
  *   backoff     (child) when each minor collection would promote about the
  *               whole live set, pacing backs off to major collections
+ *   closed      (child) the program closes hgc's descriptors and reuses the
+ *               numbers: collections turn major and stay correct
  *   off         (child, HGC_GENERATIONAL=0) no collection is minor
  *   fork        a forked child collects with majors only, correctly
  *
@@ -276,6 +278,45 @@ static int child_backoff(void)
     return 0;
 }
 
+/* Child: the program closes hgc's descriptors (as a daemon's loop over
+ * every descriptor would; only those two here, so that sanitizer runtimes
+ * keep theirs) and opens files that get the numbers back.  The collector
+ * must notice that its write tracking is gone and go on with majors,
+ * correctly. */
+static int child_closed(void)
+{
+    node **old = (node **)hgc_malloc(16 * sizeof *old);
+    CHECK(old != NULL);
+    CHECK(minor() == 1);
+    int closed = 0;
+    for (int fd = 3; fd < 1024; fd++) {
+        char path[64], target[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strstr(target, "userfaultfd") || strstr(target, "pagemap")) {
+            close(fd);
+            closed++;
+        }
+    }
+    CHECK(closed == 2);
+    for (int i = 0; i < 2; i++)
+        CHECK(open("/dev/null", O_RDONLY) >= 0);
+    for (int i = 0; i < 16; i++)
+        old[i] = young();
+    CHECK(minor() == 0);
+    overwrite_free_slots(4096);
+    for (int i = 0; i < 16; i++)
+        check_young(old[i]);
+    for (int round = 0; round < 4; round++) {
+        test_churn(8 * MiB); /* automatic collections and new arenas */
+        CHECK(minor() == 0);
+    }
+    return 0;
+}
+
 static int child_off(void)
 {
     node *y = young();
@@ -338,6 +379,8 @@ int main(int argc, char **argv)
         return child_off();
     if (argc > 1 && strcmp(argv[1], "backoff") == 0)
         return child_backoff();
+    if (argc > 1 && strcmp(argv[1], "closed") == 0)
+        return child_closed();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
@@ -355,6 +398,7 @@ int main(int argc, char **argv)
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
     run_child("backoff", NULL);
+    run_child("closed", NULL);
     printf("test_generations: ok (%llu of %llu collections minor)\n",
            (unsigned long long)test_stats().minor_collections,
            (unsigned long long)test_stats().collections);
