@@ -181,8 +181,8 @@ static size_t next_trigger(size_t live)
  * much, the program writes its old objects too widely, or keeps too much
  * of what it allocates, for minors to pay: the next collections are major
  * -- 2 (the one that turned major included), then 4, up to 64 while trials
- * keep failing.  Majors during a
- * backoff leave pages unprotected, which spares the program the faults. */
+ * keep failing.  Majors during a backoff leave pages unprotected, which
+ * spares the program the faults. */
 static void judge_minor(size_t old_bytes, size_t promoted)
 {
     if (old_bytes + promoted > major_live / 2) {
