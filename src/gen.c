@@ -10,7 +10,9 @@
 
 bool hgc__sticky_marks;
 /* Write tracking works: registered for every arena, and not in a forked
- * child.  Changed only with the world lock held. */
+ * child.  It only ever goes from true to false: by a collection (world
+ * lock held), by an arena that cannot be registered (heap lock held, world
+ * running -- hence atomic) or in a forked child. */
 static _Atomic bool tracking;
 
 void gen_init(void)
