@@ -155,7 +155,9 @@ typedef struct hgc_stats {
     size_t heap_bytes;       /* bytes of heap in use by spans, including free slots */
     size_t mapped_bytes;     /* bytes of heap backed by memory (excludes released pages) */
     size_t live_bytes;       /* bytes found live by the last collection */
-    size_t allocated_bytes;  /* total bytes handed out since start (monotonic) */
+    size_t allocated_bytes;  /* total bytes handed out since start (monotonic; counted as
+                                thread caches take slots, so it may run ahead of the program
+                                by up to a span per size class and thread) */
     size_t freed_bytes;      /* total bytes released by hgc_free (monotonic) */
     uint64_t collections;    /* completed collections */
     uint64_t pause_total_ns; /* total stop-the-world time */

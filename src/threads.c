@@ -18,6 +18,9 @@
 #include "util.h"
 
 __thread thread_rec *hgc__self;
+/* Never written: every fast path that reads it fails before any store. */
+static tcache no_cache;
+__thread tcache *hgc__tcache = &no_cache;
 
 /* The world lock is a ticket lock: first come, first served.  A thread
  * that collects back to back (hgc_collect in a loop) would otherwise take
@@ -123,6 +126,7 @@ thread_rec *threads_register(void)
     /* Set before the lock is released: from then on collections signal
      * this thread, and its handler must find its record. */
     hgc__self = t;
+    hgc__tcache = &t->tc;
     threads_unlock();
     pthread_setspecific(exit_key, t);
     return t;
@@ -139,6 +143,7 @@ void threads_unregister(void)
     threads_lock();
     unlink_rec(t);
     hgc__self = NULL;
+    hgc__tcache = &no_cache;
     threads_unlock();
     pthread_setspecific(exit_key, NULL);
 }

@@ -83,6 +83,12 @@ typedef struct thread_rec {
 
 /* The calling thread's record, or NULL if it is not registered. */
 extern INTERNAL __thread thread_rec *hgc__self;
+/* The cache the allocation fast path uses (alloc_fast.h): &hgc__self->tc
+ * while the thread is registered, else a cache with no free slot and no
+ * bump region, on which the fast path falls through to the slow path --
+ * so that the fast path needs no test for an unregistered thread.  Changed
+ * together with hgc__self. */
+extern INTERNAL __thread tcache *hgc__tcache;
 
 void stw_stop_self(thread_rec *t); /* stw.c */
 

@@ -7,7 +7,10 @@
  *   - a thread that never allocates but calls hgc_thread_register() and
  *     holds the only pointer to an object on its stack keeps it alive while
  *     main collects and churns; it verifies the object afterwards;
- *   - a thread can register again after unregistering, and allocate.
+ *   - a thread can register again after unregistering, and allocate;
+ *   - a thread that unregistered and allocates again registers again, and
+ *     does not allocate from the cache of the thread that took over its
+ *     old record.
  */
 #include "test.h"
 
@@ -87,6 +90,61 @@ static void check_idem(size_t n0)
     CHECK(nthreads() == n0);
 }
 
+/* Record reuse: `first` allocates, unregisters and waits while `second`
+ * registers -- taking over the record first gave back -- and allocates from
+ * a fresh cache; then first allocates again, which must register it anew
+ * rather than use the cache that is now second's. */
+static atomic_int rstep;
+static void *first_obj, *second_obj, *again_obj;
+
+static void rwait(int s)
+{
+    while (atomic_load(&rstep) < s)
+        test_sleep_ms(1);
+}
+
+static void *reuse_first(void *arg)
+{
+    (void)arg;
+    CHECK(hgc_malloc(48) != NULL);
+    hgc_thread_unregister();
+    atomic_store(&rstep, 1);
+    rwait(2);
+    again_obj = hgc_malloc(48);
+    CHECK(again_obj != NULL);
+    atomic_store(&rstep, 3);
+    rwait(4);
+    return NULL;
+}
+
+static void *reuse_second(void *arg)
+{
+    (void)arg;
+    second_obj = hgc_malloc(48);
+    CHECK(second_obj != NULL);
+    atomic_store(&rstep, 2);
+    rwait(4);
+    /* Its cache must be as second left it: the next slot is new too. */
+    first_obj = hgc_malloc(48);
+    CHECK(first_obj != NULL && first_obj != again_obj && first_obj != second_obj);
+    return NULL;
+}
+
+static void check_record_reuse(size_t n0)
+{
+    pthread_t a, b;
+    CHECK(pthread_create(&a, NULL, reuse_first, NULL) == 0);
+    rwait(1);
+    CHECK(pthread_create(&b, NULL, reuse_second, NULL) == 0);
+    rwait(3);
+    CHECKF(nthreads() == n0 + 2, "threads %zu: a thread allocating after it unregistered "
+           "was not registered again", nthreads());
+    CHECK(again_obj != second_obj);
+    atomic_store(&rstep, 4);
+    CHECK(pthread_join(a, NULL) == 0);
+    CHECK(pthread_join(b, NULL) == 0);
+}
+
 /* registers (explicitly or by allocating) and exits without unregistering */
 static void *leaver(void *arg)
 {
@@ -140,6 +198,7 @@ int main(void)
 
     /* idempotence */
     check_idem(n0);
+    check_record_reuse(n0);
 
     /* exit without unregistering */
     for (i = 0; i < 2; i++) {
