@@ -248,6 +248,7 @@ static bool protect_arena(arena *a, void *arg)
             s->kind == KIND_ATOMIC)
             continue;
         uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
+        s->protected = true;
         if (lo != run_hi) {
             if (run_lo < run_hi)
                 os_wt_protect(run_lo, run_hi);
@@ -258,6 +259,17 @@ static bool protect_arena(arena *a, void *arg)
     if (run_lo < run_hi)
         os_wt_protect(run_lo, run_hi);
     return true;
+}
+
+void gen_span_emptied(span *s)
+{
+    if (!s->protected)
+        return;
+    s->protected = false;
+    /* Tracking off: protection no longer matters (and in a forked child
+     * the descriptor is gone). */
+    if (atomic_load_explicit(&tracking, memory_order_relaxed))
+        os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
 }
 
 void gen_protect(bool apply)

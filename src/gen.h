@@ -71,6 +71,11 @@ void gen_clear_marks(void);
  * the collection found to hold old objects -- if `apply`; pacing says
  * whether the next collection can use it. */
 void gen_protect(bool apply);
+struct span;
+/* Span s (held exclusively) holds no object any more: lift the protection
+ * gen_protect may have left on its pages, so that reusing them does not
+ * fault page by page. */
+void gen_span_emptied(struct span *s);
 /* In a forked child: no write tracking from now on. */
 void gen_after_fork_child(void);
 

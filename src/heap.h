@@ -77,6 +77,7 @@ typedef struct span {
     _Atomic uint8_t list;    /* enum span_list_id; relaxed, see alloc.c */
     bool needzero;           /* memory may hold old data (not fresh from the OS) */
     bool released;           /* free span whose pages were given back to the OS */
+    bool protected;          /* gen.c protected its pages (some may be written since) */
     size_t elem_size;        /* small: class size; large: npages * PAGE_SIZE */
     uint32_t nelems;         /* small: slots in the span; large: 1 */
     uint64_t div_magic;      /* slot index = (offset * div_magic) >> DIV_SHIFT */

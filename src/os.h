@@ -89,6 +89,10 @@ bool os_wt_register(uintptr_t lo, uintptr_t hi);
 /* Protect [lo, hi): later writes are reported.  A failure only means the
  * pages stay reported as written. */
 bool os_wt_protect(uintptr_t lo, uintptr_t hi);
+/* Lift the protection of [lo, hi) (the pages count as written again): a
+ * write to a protected page costs a fault, one call costs less than a
+ * fault per page for memory about to be reused. */
+bool os_wt_unprotect(uintptr_t lo, uintptr_t hi);
 /* Call fn for each run of pages of registered [lo, hi) written since
  * protected (or never protected).  false if the kernel could not say, in
  * which case any page may have been written. */

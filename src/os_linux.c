@@ -273,6 +273,12 @@ bool os_wt_protect(uintptr_t lo, uintptr_t hi)
     return wt_uffd >= 0 && ioctl(wt_uffd, UFFDIO_WRITEPROTECT, &wp) == 0;
 }
 
+bool os_wt_unprotect(uintptr_t lo, uintptr_t hi)
+{
+    struct uffdio_writeprotect wp = {.range = {lo, hi - lo}, .mode = 0};
+    return wt_uffd >= 0 && ioctl(wt_uffd, UFFDIO_WRITEPROTECT, &wp) == 0;
+}
+
 bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
 {

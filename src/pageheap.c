@@ -304,6 +304,7 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
 
 void pageheap_free(span *s)
 {
+    gen_span_emptied(s);
     if (s->sizeclass)
         set_pinfo(s, 0, false);
     pthread_mutex_lock(&heap_lock);

@@ -62,6 +62,7 @@ enum sweep_result sweep_span(span *s)
     uint32_t live = count_marks(s);
     if (live == 0) {
         s->needzero = true; /* no mark is set: nothing to clear */
+        gen_span_emptied(s);
         return SWEEP_EMPTY;
     }
     if (live == n) {

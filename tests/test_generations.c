@@ -20,6 +20,8 @@
  *               for a major collection (a weak link to it stays set)
  *   backoff     (child) when each minor collection would promote about the
  *               whole live set, pacing backs off to major collections
+ *   reuse       (child) memory freed by a collection after it was protected
+ *               is reused without a write fault per page
  *   closed      (child) the program closes hgc's descriptors and reuses the
  *               numbers: collections turn major and stay correct
  *   off         (child, HGC_GENERATIONAL=0) no collection is minor
@@ -32,6 +34,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #define MAGIC 0x9e3779b97f4a7c15ull
 
@@ -278,6 +281,52 @@ static int child_backoff(void)
     return 0;
 }
 
+/* Child, HGC_GOGC=off: only the collections asked for run.  A major
+ * collection finds 32 MiB of objects live and protects their pages (the
+ * next collection is planned minor); they are dropped and found dead by a
+ * second major one.  Allocating 32 MiB again reuses their spans, which must
+ * not fault page by page: the sweeper lifts the protection of a span it
+ * finds empty, in one call. */
+static node *volatile chain;
+
+static TEST_NOINLINE void build_chain(size_t n)
+{
+    node *head = NULL;
+    for (size_t i = 0; i < n; i++) {
+        node *y = young();
+        y->kid = head;
+        head = y;
+    }
+    chain = head;
+}
+
+static long minor_faults(void)
+{
+    struct rusage ru;
+    CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+    return ru.ru_minflt;
+}
+
+static int child_reuse(void)
+{
+    const size_t bytes = 32 * MiB, n = bytes / sizeof(node);
+    build_chain(n);
+    test_collect_n(1);
+    chain = NULL;
+    test_clear_stack();
+    test_collect_n(1);
+    long before = minor_faults();
+    build_chain(n);
+    long faults = minor_faults() - before;
+    CHECKF(faults < (long)(bytes / 4096 / 8),
+           "%ld page faults reusing %zu MiB of once-protected memory", faults, bytes / MiB);
+    size_t count = 0;
+    for (node *y = chain; y; y = y->kid, count++)
+        check_young(y);
+    CHECK(count == n);
+    return 0;
+}
+
 /* Child: the program closes hgc's descriptors (as a daemon's loop over
  * every descriptor would; only those two here, so that sanitizer runtimes
  * keep theirs) and opens files that get the numbers back.  The collector
@@ -381,6 +430,8 @@ int main(int argc, char **argv)
         return child_backoff();
     if (argc > 1 && strcmp(argv[1], "closed") == 0)
         return child_closed();
+    if (argc > 1 && strcmp(argv[1], "reuse") == 0)
+        return child_reuse();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
@@ -398,6 +449,8 @@ int main(int argc, char **argv)
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
     run_child("backoff", NULL);
+    static const char *const reuse_env[] = {"HGC_GOGC=off", NULL};
+    run_child("reuse", reuse_env);
     run_child("closed", NULL);
     printf("test_generations: ok (%llu of %llu collections minor)\n",
            (unsigned long long)test_stats().minor_collections,
