@@ -227,11 +227,11 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
     return s;
 }
 
-/* Slots entering t's cache count as handed out (alloc_fast.h counts
- * nothing): hgc_stats.allocated_bytes runs ahead of the program by what
- * waits in caches, at most a span per class and thread plus the thread's
- * own frees not yet reused. */
-static inline void count_cached(thread_rec *t, size_t bytes)
+/* Bytes handed to t: large objects, and small slots as they enter t's
+ * cache (alloc_fast.h counts nothing), so hgc_stats.allocated_bytes runs
+ * ahead of the program by what waits in caches -- at most a span per class
+ * and thread, plus the thread's own frees not yet reused. */
+static inline void count_allocated(thread_rec *t, size_t bytes)
 {
     atomic_store_explicit(&t->alloc_bytes,
                           atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + bytes,
@@ -257,7 +257,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
         /* Frees from other threads refill the current span first. */
         uintptr_t x = atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire);
         list = xfree_top(x);
-        count_cached(t, (size_t)xfree_count(x) * s->elem_size);
+        count_allocated(t, (size_t)xfree_count(x) * s->elem_size);
         if (!list) {
             /* Exhausted: central_acquire files it on its central's lists,
              * in the same lock hold that takes the next span. */
@@ -275,12 +275,12 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
             return NULL;
         }
         collector_note_alloc(t, (size_t)s->nfree * s->elem_size);
-        count_cached(t, (size_t)s->nfree * s->elem_size);
+        count_allocated(t, (size_t)s->nfree * s->elem_size);
         list = s->free;
         if (!list && !bump) { /* a full span that a batch of frees made partial again */
             uintptr_t x = atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire);
             list = xfree_top(x);
-            count_cached(t, (size_t)xfree_count(x) * s->elem_size);
+            count_allocated(t, (size_t)xfree_count(x) * s->elem_size);
         }
         s->free = NULL;
         s->nfree = 0;
@@ -341,7 +341,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     pthread_mutex_lock(&large_lock);
     span_list_push(&large_spans, s);
     pthread_mutex_unlock(&large_lock);
-    count_cached(t, bytes);
+    count_allocated(t, bytes);
     /* The object must be in a local before crit_exit, which may stop this
      * thread for a collection: the span descriptor is not a root, the
      * local is. */
@@ -394,7 +394,7 @@ void alloc_free_small(thread_rec *t, span *s, void *p)
         *span_mark_of(s, (uintptr_t)p) = 0;
         slot_make_free(p, size, *head, true);
         *head = p;
-        count_cached(t, size);
+        count_allocated(t, size);
         return;
     }
     /* Anyone else: push onto the span's xfree stack, counting the push.

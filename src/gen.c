@@ -267,7 +267,10 @@ void gen_span_emptied(span *s)
         return;
     s->protected = false;
     /* Tracking off: protection no longer matters (and in a forked child
-     * the descriptor is gone). */
+     * the descriptor is gone).  If the program closed the descriptor and
+     * its number was reused, the next collection notices; until then this
+     * request fails on the foreign descriptor (userfaultfd's ioctl codes
+     * mean nothing to other files). */
     if (atomic_load_explicit(&tracking, memory_order_relaxed))
         os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
 }
