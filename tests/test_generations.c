@@ -233,6 +233,19 @@ static TEST_NOINLINE void make_weak_target(void)
     CHECK(hgc_weak_register((void **)weak_link, strong) == HGC_OK);
 }
 
+/* Store 16 young objects into the old array `old`, collect with
+ * hgc_collect_minor() (which must return `want`: 1 minor, 0 major), reuse
+ * every freed slot and check the 16 survived. */
+static void young_through(node **old, int want)
+{
+    for (int i = 0; i < 16; i++)
+        old[i] = young();
+    CHECK(minor() == want);
+    overwrite_free_slots(4096);
+    for (int i = 0; i < 16; i++)
+        check_young(old[i]);
+}
+
 /* Child, HGC_GOGC=off: only the collections asked for run. */
 static int child_reclaim(void)
 {
@@ -353,12 +366,7 @@ static int child_closed(void)
     CHECK(closed == 2);
     for (int i = 0; i < 2; i++)
         CHECK(open("/dev/null", O_RDONLY) >= 0);
-    for (int i = 0; i < 16; i++)
-        old[i] = young();
-    CHECK(minor() == 0);
-    overwrite_free_slots(4096);
-    for (int i = 0; i < 16; i++)
-        check_young(old[i]);
+    young_through(old, 0);
     for (int round = 0; round < 4; round++) {
         test_churn(8 * MiB); /* automatic collections and new arenas */
         CHECK(minor() == 0);
@@ -399,12 +407,7 @@ static void case_fork(void)
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fork child status %#x", status);
     /* The parent goes on with minors. */
-    for (int i = 0; i < 16; i++)
-        old[i] = young();
-    CHECK(minor() == 1);
-    overwrite_free_slots(4096);
-    for (int i = 0; i < 16; i++)
-        check_young(old[i]);
+    young_through(old, 1);
 }
 
 /* ------------------------------------------------------------------ */
