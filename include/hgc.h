@@ -106,8 +106,10 @@ HGC_API void hgc_collect(void);
 
 /* Run a minor collection now: it traces from the roots and from the old
  * objects written since the last collection, and frees the unreachable
- * young objects (those allocated since the last collection).  Old objects
- * that died wait for a major collection.  Where the kernel cannot track
+ * young objects.  Young objects are those allocated since the last
+ * collection and those that only the last minor collection found live; an
+ * object found live by two minor collections in a row (or by a major one)
+ * is old.  Old objects that died wait for a major collection.  Where the kernel cannot track
  * writes (see HGC_GENERATIONAL) it runs a major collection instead.
  * Returns 1 if the collection was minor, else 0. */
 HGC_API int hgc_collect_minor(void);

@@ -24,8 +24,11 @@ uintptr_t hgc__link_key, hgc__tag_key;
 typedef struct central {
     pthread_mutex_t lock;
     /* old: with generations, full spans whose every slot is old (swept
-     * with every mark set).  Sticky marks cannot change until the next
-     * major collection, so minor collections leave them unswept. */
+     * with every mark MARK_OLD).  Those marks cannot change until the next
+     * major collection, so minor collections leave them unswept.  Nothing
+     * else goes there: a span holding a young object or a survivor must be
+     * swept after every collection, or it would keep survivor marks across
+     * two minor collections (heap.h). */
     span partial, full, unswept, old;
     _Atomic size_t nunswept; /* length of unswept, for lock-free peeks */
 } central;
@@ -104,9 +107,9 @@ static void central_put(span *s, enum sweep_result r)
 {
     central *ce = &centrals[s->kind][s->sizeclass];
     pthread_mutex_lock(&ce->lock);
-    if (r == SWEEP_FULL && hgc__sticky_marks &&
+    if (r == SWEEP_OLD &&
         xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) < batch[s->sizeclass]) {
-        span_set_list(s, LIST_OLD); /* every slot marked: all old */
+        span_set_list(s, LIST_OLD);
         span_list_push(&ce->old, s);
     } else {
         central_file(ce, s, r == SWEEP_PARTIAL);
@@ -477,11 +480,12 @@ void alloc_sweep_large(void)
     for (span *s = large_spans.next, *next; s != &large_spans; s = next) {
         next = s->next;
         uint8_t *m = span_mark_of(s, s->base);
-        if (*m) {
+        if (mark_byte_live(*m)) {
             if (!hgc__sticky_marks)
                 *m = 0;
             continue;
         }
+        *m = 0; /* a dead survivor's mark, if any: free pages carry none */
         span_list_remove(s);
         pageheap_free(s);
     }
@@ -508,6 +512,30 @@ void alloc_prepare_sweep(bool major)
             n += m;
         }
     atomic_store_explicit(&unswept_total, n, memory_order_relaxed);
+}
+
+void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead)
+{
+    const uint64_t dead8 = dead * 0x0101010101010101ull;
+    for (unsigned k = 0; k < NKINDS; k++)
+        for (unsigned c = 1; c < NCLASSES; c++) {
+            span *s = tc->cur[k][c];
+            if (!s)
+                continue;
+            uint8_t *m = s->marks;
+            size_t n = (s->npages * PAGE_SIZE) >> GRANULE_SHIFT; /* a multiple of 8 */
+            for (size_t i = 0; i < n; i += 8) {
+                uint64_t w;
+                memcpy(&w, m + i, sizeof w);
+                /* A byte equal to `dead` has a zero xor; test for any. */
+                uint64_t x = w ^ dead8;
+                if (((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull) == 0)
+                    continue;
+                for (size_t j = i; j < i + 8; j++)
+                    if (m[j] == dead)
+                        m[j] = 0;
+            }
+        }
 }
 
 void alloc_clear_cache_marks(tcache *tc)

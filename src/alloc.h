@@ -133,6 +133,9 @@ void alloc_sweep_large(void);          /* free unmarked large objects */
  * all but the all-old full ones after a minor. */
 void alloc_prepare_sweep(bool major);
 void alloc_clear_cache_marks(tcache *tc); /* cached spans skip this sweep */
+/* After a minor collection: clear the marks equal to `dead` (survivors
+ * that died, heap.h) in tc's cached spans, which no sweep visits. */
+void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead);
 /* World running, before a collection: sweep every unswept span. */
 void alloc_finish_sweep(thread_rec *t);
 

@@ -43,12 +43,15 @@ static bool dont_gc(void)
 static collector_stats stats;
 
 /* Generations (gen.h), under the world lock: live bytes after the last
- * major collection; whether the next collection must be major; and the
- * backoff after a minor collection that did not pay (majors to run before
- * the next minor, and the length of the next backoff). */
-static size_t major_live;
+ * major collection; bytes of old objects since (major_live plus what minor
+ * collections promoted, some of it dead by now); bytes of the last
+ * collection's survivors; whether the next collection must be major; and
+ * the backoff after a minor collection that did not pay (majors to run
+ * before the next minor, and the length of the next backoff). */
+static size_t major_live, old_live, survivor_live;
 static bool next_major = true;
 static unsigned minor_backoff, backoff_len = 2;
+static bool backoff_for_writes; /* what the last failed minor found too much of */
 
 void collector_init(void)
 {
@@ -115,13 +118,19 @@ static void clear_cache_marks_all(void)
         alloc_clear_cache_marks(&t->tc);
 }
 
-static size_t next_trigger(size_t live);
+static void clear_cache_dead_marks_all(uint8_t dead)
+{
+    for (thread_rec *t = threads_first(); t; t = t->next)
+        alloc_clear_cache_dead_marks(&t->tc, dead);
+}
+
+static size_t next_trigger(void);
 
 void collector_set_gogc(long long percent)
 {
     threads_lock();
     gogc = percent;
-    atomic_store_explicit(&trigger, next_trigger(stats.live_bytes), memory_order_relaxed);
+    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
     threads_unlock();
 }
 
@@ -129,7 +138,7 @@ void collector_add_min_heap(size_t bytes)
 {
     threads_lock();
     min_heap = bytes > SIZE_MAX - min_heap ? SIZE_MAX : min_heap + bytes;
-    atomic_store_explicit(&trigger, next_trigger(stats.live_bytes), memory_order_relaxed);
+    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
     threads_unlock();
 }
 
@@ -161,13 +170,16 @@ static size_t headroom(size_t live)
 /* Allocation until the next collection, and whether it is major.  With
  * generations, the heap may grow to major_live + headroom(major_live) as
  * without: minor collections run whenever the allocation since the last
- * one fills what is left of that goal, until what they promoted (live -
- * major_live: old objects, some of them dead by now) has used half the
- * headroom, or while backing off; then the next is major. */
-static size_t next_trigger(size_t live)
+ * one fills what is left of that goal, until what they promoted (old_live
+ * - major_live: old objects, some of them dead by now) has used half the
+ * headroom, or while backing off; then the next is major.  Survivors do
+ * not shorten the allocation (ARCHITECTURE.md, Pacing): counting them
+ * would bring the next minor early enough to find the same short-lived
+ * structure live again and promote it. */
+static size_t next_trigger(void)
 {
     size_t room = headroom(major_live);
-    size_t promoted = live > major_live ? live - major_live : 0;
+    size_t promoted = old_live > major_live ? old_live - major_live : 0;
     next_major = !gen_minor_possible() || minor_backoff > 0 || promoted > room / 2;
     if (gogc < 0)
         return SIZE_MAX;
@@ -186,6 +198,7 @@ static size_t next_trigger(size_t live)
 static void judge_minor(size_t old_bytes, size_t promoted)
 {
     if (old_bytes + promoted > major_live / 2) {
+        backoff_for_writes = old_bytes > promoted;
         minor_backoff = backoff_len;
         if (backoff_len < 64)
             backoff_len *= 2;
@@ -250,7 +263,7 @@ NOINLINE int collector_collect(enum gc_reason why)
 
     event(COLLECT_MARK_START);
     bool major = choose_major(why);
-    mark_begin();
+    mark_begin(!major);
     if (!major) {
         size_t old_bytes;
         /* Pacing's minors turn major when that is cheaper; asked-for ones
@@ -261,14 +274,21 @@ NOINLINE int collector_collect(enum gc_reason why)
         if (r != GEN_PUSH_OK) {
             /* Nothing is marked yet: turning major costs only the scan. */
             major = true;
-            mark_begin();
+            mark_begin(false);
             if (r == GEN_PUSH_TOO_MUCH)
                 judge_minor(old_bytes, 0);
+        } else {
+            mark_drain(); /* phase 1 (mark.h) */
+            mark_young_phase();
         }
     }
     if (major && hgc__sticky_marks)
         gen_clear_marks();
     roots_mark_all(self);
+    /* Everything reachable is marked only after phase 3 (mark.h); what
+     * finalization then marks becomes old. */
+    if (!major)
+        mark_promote_phase();
     finalize_after_mark();
     event(COLLECT_MARK_END);
     tt.marked = tt.verified = os_now_ns();
@@ -278,22 +298,37 @@ NOINLINE int collector_collect(enum gc_reason why)
         verify_marks(self, !major); /* before anything reads or clears the marks */
         tt.verified = os_now_ns();
     }
-    /* A minor collection marked only what it promoted. */
-    size_t live = major ? mark_live_bytes() : stats.live_bytes + mark_live_bytes();
+    /* A minor collection marked only what it promoted and its survivors. */
+    size_t marked_old, marked_survivors;
+    mark_totals(&marked_old, &marked_survivors);
     if (major) {
-        major_live = live;
         if (minor_backoff > 0)
             minor_backoff--;
+        /* A backoff for promotion ends early when this major collection
+         * finds most of what was promoted still live: the program was
+         * building long-lived data, which majors only trace again. */
+        size_t promoted = old_live > major_live ? old_live - major_live : 0;
+        size_t old_dead = old_live > marked_old ? old_live - marked_old : 0;
+        if (minor_backoff > 0 && !backoff_for_writes && old_dead < promoted / 2) {
+            minor_backoff = 0;
+            backoff_len = 2;
+        }
+        major_live = old_live = marked_old;
     } else {
-        judge_minor(0, mark_live_bytes());
+        old_live += marked_old;
+        judge_minor(0, marked_old);
     }
-    size_t next = next_trigger(live);
+    survivor_live = marked_survivors;
+    size_t live = old_live + survivor_live;
+    size_t next = next_trigger();
     /* Protection pays only if the next collection is minor. */
     gen_protect(!next_major);
     alloc_sweep_large();
     alloc_prepare_sweep(major);
     if (!hgc__sticky_marks)
         clear_cache_marks_all();
+    else if (!major)
+        clear_cache_dead_marks_all(mark_dead_survivor());
 
     stats.collections++;
     if (!major)

@@ -200,7 +200,7 @@ static bool link_holder_dead(uintptr_t link)
 {
     uintptr_t obj;
     span *s = heap_object_of(link, &obj);
-    return s && !*span_mark_of(s, obj);
+    return s && !mark_byte_live(*span_mark_of(s, obj));
 }
 
 static void clear_weak_links(bool long_links)

@@ -39,22 +39,24 @@ void gen_after_fork_child(void)
 
 /* ------------------------------------------------------------ written pages */
 
-/* Whether any slot first..last of small span s is marked.  Most written
+/* Whether any slot first..last of small span s is old.  Most written
  * pages hold only young objects: their marks are checked eight bytes at a
  * time (slot marks lie between the bytes of the other granules, which are
- * always zero). */
-static bool any_mark(const span *s, uint32_t first, uint32_t last)
+ * always zero; MARK_OLD is the only mark value with bit 0 set). */
+_Static_assert(MARK_OLD == 1 && !(MARK_SURVIVOR_A & 1) && !(MARK_SURVIVOR_B & 1),
+               "bit 0 of a mark byte says old");
+static bool any_old(const span *s, uint32_t first, uint32_t last)
 {
     const uint8_t *m = span_mark_of(s, s->base + (uintptr_t)first * s->elem_size);
     const uint8_t *end = span_mark_of(s, s->base + (uintptr_t)last * s->elem_size) + 1;
     for (; m + 8 <= end; m += 8) {
         uint64_t w;
         memcpy(&w, m, sizeof w);
-        if (w)
+        if (w & 0x0101010101010101ull)
             return true;
     }
     for (; m < end; m++)
-        if (*m)
+        if (*m == MARK_OLD)
             return true;
     return false;
 }
@@ -67,7 +69,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *b
         return;
     bool typed = s->kind == KIND_TYPED;
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE) {
-        if (!*span_mark_of(s, s->base))
+        if (*span_mark_of(s, s->base) != MARK_OLD)
             return;
         /* Only the written window: the rest of the object was not written,
          * so it refers only to old objects. */
@@ -87,12 +89,12 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *b
     uint32_t last = (uint32_t)((hi - 1 - s->base) / size);
     if (last >= s->nelems)
         last = s->nelems - 1;
-    if (first > last || !any_mark(s, first, last))
+    if (first > last || !any_old(s, first, last))
         return;
     bool found = false;
     for (uint32_t i = first; i <= last; i++) {
         uintptr_t obj = s->base + (uintptr_t)i * size;
-        if (*span_mark_of(s, obj)) {
+        if (*span_mark_of(s, obj) == MARK_OLD) {
             mark_push_range(obj, obj + size, typed);
             *bytes += size;
             found = true;

@@ -1,18 +1,20 @@
 /*
  * gen.h -- generations by sticky mark bytes.
  *
- * With generations on, a mark byte outlives its collection: a marked object
- * is old, an unmarked one young (allocated since the last collection, or
- * free).  Sweeping frees unmarked slots and keeps the marks.  A major
- * collection clears every mark first and traces everything, as the
- * collector always did; a minor one keeps the marks and traces only from
- * the roots and from the old objects on pages written since the last
- * collection, stopping at marked objects.
+ * With generations on, a mark byte outlives its collection: MARK_OLD is an
+ * old object; 0 a young one (allocated since the last collection) or a
+ * free slot; a survivor value (heap.h) a young object that the last minor
+ * collection found live.  Sweeping frees the slots that are not live and
+ * keeps the marks.  A major collection clears every mark first and traces
+ * everything, as the collector always did; a minor one keeps the marks and
+ * traces only from the roots and from the old objects on pages written
+ * since the last collection, stopping at old objects; young objects it
+ * finds live for the second time in a row become old (mark.h).
  *
  * Why that finds every live young object: at the end of any collection
- * every marked object's referents are marked (closure: marking scanned
- * every newly marked object, and an old object not scanned was not written,
- * so it refers only to what was already old).  A young object referred to
+ * every old object's referents are old (closure: marking scanned every
+ * object it made old, and an old object not scanned was not written, so it
+ * refers only to what was already old).  A young object referred to
  * by an old one therefore got there by a write into the old object after
  * the last collection -- and the kernel reports that write's page
  * (os_wt_*: every page not protected since its last write is reported, so
@@ -20,11 +22,11 @@
  * scanned whole each time, as before.
  *
  * Pages are protected at the end of each collection, world stopped, after
- * marking: then every marked object's referents are marked, so a page is
- * clean at that moment whatever it holds.  Which pages: those of the spans
- * that hold an object marked in this collection, or an old object found on
- * a written page -- the rest are either still protected or hold nothing
- * worth a fault.  Pointer-free spans are never protected.
+ * marking: then every old object's referents are old, so a page is clean
+ * at that moment whatever it holds.  Which pages: those of the spans that
+ * hold an object made old in this collection, or an old object found on a
+ * written page -- the rest are either still protected or hold no old
+ * object.  Pointer-free spans are never protected.
  *
  * Without write tracking (an old kernel, a seccomp filter, valgrind, the
  * child of a fork) every collection is major and the marks stay sticky.

@@ -22,7 +22,15 @@
  * An object's mark is the byte of its first granule.  Bytes (not bits) let
  * future parallel markers mark with plain stores without read-modify-write
  * races on neighbours.
+ *
+ * Mark byte values: 0 (unmarked), MARK_OLD, or one of two survivor values.
+ * Without generations every mark is MARK_OLD and lasts one cycle.  With
+ * them (gen.h) MARK_OLD is sticky and the survivor values alternate from
+ * one minor collection to the next: a young object that a minor collection
+ * finds live gets that collection's value, and one found live again by the
+ * next minor collection -- it carries the other value then -- becomes old.
  */
+
 #ifndef HGC_HEAP_H
 #define HGC_HEAP_H
 
@@ -183,6 +191,16 @@ static inline uint8_t *span_mark_of(const span *s, uintptr_t obj)
 {
     return s->marks + ((obj - s->base) >> GRANULE_SHIFT);
 }
+
+/* Mark byte values (see the top of this file). */
+enum { MARK_OLD = 1, MARK_SURVIVOR_A = 2, MARK_SURVIVOR_B = 4 };
+/* The mark values that mean "live" from the start of one collection's
+ * marking to the start of the next: MARK_OLD, plus the survivor value of
+ * that collection if it was minor.  A marked byte with another value is a
+ * survivor of the collection before that died since: sweeping frees its
+ * slot and clears it (gen.h).  Written with the world stopped. */
+extern INTERNAL uint8_t hgc__live_marks;
+static inline bool mark_byte_live(uint8_t b) { return (b & hgc__live_marks) != 0; }
 
 static inline unsigned span_list_of(const span *s)
 {

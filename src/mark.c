@@ -18,9 +18,12 @@
  * the pool is empty, decided under the pool lock.
  *
  * Mark bytes are set with a relaxed load and a relaxed store, no
- * read-modify-write: two markers that race on one object both push it and
- * it is scanned twice, which costs time, not correctness.  Its bytes are
- * then counted twice in live_bytes; the count feeds pacing only.
+ * read-modify-write: two markers that race on one object both push it (or
+ * list it for promotion) and it is scanned twice, which costs time, not
+ * correctness.  That holds because within one phase (mark.h) the value a
+ * marker stores depends only on the value it loaded, and racing markers
+ * load the same one.  The object's bytes are then counted twice in
+ * live_bytes; the count feeds pacing only.
  *
  * Overflow.  When a stack cannot grow (memory, or HGC_MARK_STACK_LIMIT), the
  * object stays marked but unscanned and `overflowed` is set; once the
@@ -62,6 +65,10 @@ typedef struct marker {
     mark_entry *stack;
     size_t bot, top, cap;
     size_t live_bytes;
+    /* Minor collections: objects found carrying the previous survivor
+     * value, to be made old by mark_promote_phase (mark.h). */
+    mark_entry *promo;
+    size_t npromo, promo_cap;
     uint64_t round_seen; /* helpers: the last round taken part in */
 } __attribute__((aligned(64))) marker;
 
@@ -72,6 +79,21 @@ typedef struct packet {
 } packet;
 
 static marker markers[MAX_MARKERS];
+uint8_t hgc__live_marks = MARK_OLD;
+/* What a word that points into an object does to it (mark.h): MODE_OLD
+ * makes it old; MODE_YOUNG (phase 2 of a minor collection) gives it the
+ * survivor value `survivor_now`, or lists it for promotion if it carries
+ * `survivor_before`.  Set with the world stopped, before a round starts. */
+enum mark_mode { MODE_OLD, MODE_YOUNG };
+static enum mark_mode mode;
+static uint8_t survivor_now = MARK_SURVIVOR_A, survivor_before = MARK_SURVIVOR_B;
+/* Bytes marked in earlier phases of this collection. */
+static size_t counted_old, counted_survivor;
+/* Promotion list entries: lo is the object with these flags in its low
+ * bits (objects are 16-byte aligned); hi its end, or its span if large.
+ * Pointer-free objects are never listed: they become old at once. */
+#define PROMO_TYPED ENTRY_TYPED
+#define PROMO_LARGE ((uintptr_t)4)
 static size_t limit;          /* stack entries per marker, SIZE_MAX = none */
 static bool share_ok;         /* limit leaves room for packets */
 static _Atomic bool overflowed;
@@ -103,11 +125,22 @@ void mark_init(size_t stack_limit_entries, unsigned nmarkers_wanted)
     wanted_markers = nmarkers_wanted > MAX_MARKERS ? MAX_MARKERS : nmarkers_wanted;
 }
 
-void mark_begin(void)
+void mark_begin(bool minor)
 {
     for (unsigned i = 0; i < nmarkers; i++) {
         markers[i].bot = markers[i].top = 0;
         markers[i].live_bytes = 0;
+        markers[i].npromo = 0;
+    }
+    counted_old = counted_survivor = 0;
+    mode = MODE_OLD;
+    if (minor) {
+        uint8_t v = survivor_now;
+        survivor_now = survivor_before;
+        survivor_before = v;
+        hgc__live_marks = MARK_OLD | survivor_now;
+    } else {
+        hgc__live_marks = MARK_OLD;
     }
     atomic_store_explicit(&overflowed, false, memory_order_relaxed);
     lo_bound = atomic_load_explicit(&hgc__heap_lo, memory_order_acquire);
@@ -116,12 +149,27 @@ void mark_begin(void)
         lo_bound = hi_bound = 0;
 }
 
-size_t mark_live_bytes(void)
+uint8_t mark_dead_survivor(void) { return survivor_before; }
+
+/* Move the markers' byte counts to the current phase's total. */
+static void count_phase(void)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < nmarkers; i++)
+    for (unsigned i = 0; i < nmarkers; i++) {
         n += markers[i].live_bytes;
-    return n;
+        markers[i].live_bytes = 0;
+    }
+    if (mode == MODE_OLD)
+        counted_old += n;
+    else
+        counted_survivor += n;
+}
+
+void mark_totals(size_t *old_bytes, size_t *survivor_bytes)
+{
+    count_phase();
+    *old_bytes = counted_old;
+    *survivor_bytes = counted_survivor;
 }
 
 /* Make room for one more entry at the top: first by moving the live
@@ -164,11 +212,35 @@ static void marker_push(marker *m, uintptr_t lo, uintptr_t hi)
     m->top++;
 }
 
-static inline bool mark_byte_test_and_set(uint8_t *mb)
+/* Grow m's promotion list; false when it cannot. */
+static NOINLINE bool promo_grow(marker *m)
 {
-    if (__atomic_load_n(mb, __ATOMIC_RELAXED))
+    size_t ncap = m->promo_cap ? m->promo_cap * 2 : INITIAL_STACK;
+    if (ncap > limit)
+        ncap = limit;
+    if (ncap <= m->promo_cap)
         return false;
-    __atomic_store_n(mb, 1, __ATOMIC_RELAXED);
+    mark_entry *n = os_reserve(ncap * sizeof *n, 4096);
+    if (!n)
+        return false;
+    if (m->npromo)
+        memcpy(n, m->promo, m->npromo * sizeof *n);
+    if (m->promo)
+        os_unmap(m->promo, m->promo_cap * sizeof *m->promo);
+    m->promo = n;
+    m->promo_cap = ncap;
+    return true;
+}
+
+/* List an object for promotion; false when the list cannot grow (the
+ * caller scans it as a survivor instead: it stays young, which is safe). */
+static inline bool promo_push(marker *m, uintptr_t lo, uintptr_t hi)
+{
+    if (m->npromo == m->promo_cap && !promo_grow(m))
+        return false;
+    m->promo[m->npromo].lo = lo;
+    m->promo[m->npromo].hi = hi;
+    m->npromo++;
     return true;
 }
 
@@ -199,9 +271,30 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
                                    memory_order_relaxed);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE)
         return;
-    if (!mark_byte_test_and_set(span_mark_of(s, s->base)))
-        return;
-    note_protect(a, w);
+    uint8_t *mb = span_mark_of(s, s->base);
+    uint8_t b = __atomic_load_n(mb, __ATOMIC_RELAXED);
+    if (mode == MODE_YOUNG) {
+        if (b == survivor_before) {
+            if (s->kind == KIND_ATOMIC) { /* nothing to scan: old at once */
+                __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
+                m->live_bytes += s->elem_size;
+                return;
+            }
+            __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
+            uintptr_t tag = PROMO_LARGE | (s->kind == KIND_TYPED ? PROMO_TYPED : 0);
+            if (!promo_push(m, s->base | tag, (uintptr_t)s))
+                push_large(m, s);
+            return;
+        }
+        if (b != 0)
+            return;
+        __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
+    } else {
+        if (b == MARK_OLD)
+            return;
+        __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
+        note_protect(a, w);
+    }
     m->live_bytes += s->elem_size;
     push_large(m, s);
 }
@@ -232,13 +325,33 @@ static inline void cursor_store(marker *m, cursor *c)
     c->live = 0;
 }
 
+/* Phase 2 of a minor collection found small object obj (mark byte *mb)
+ * carrying the previous survivor value: list it for promotion.  Works on
+ * m's fields, not a cursor's. */
+static NOINLINE void survived_again(marker *m, uint8_t *mb, uintptr_t obj, size_t size,
+                                    unsigned kind)
+{
+    if (kind == KIND_ATOMIC) { /* nothing to scan: old at once */
+        __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
+        m->live_bytes += size;
+        return;
+    }
+    __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
+    uintptr_t lo = obj | (kind == KIND_TYPED ? PROMO_TYPED : 0);
+    if (promo_push(m, lo, obj + size))
+        return;
+    m->live_bytes += size; /* a survivor after all: scanned as one */
+    marker_push(m, lo, obj + size);
+}
+
 /* Scan [lo, hi) conservatively into marker m through cursor c.  Small
  * objects are found from the page info and the class tables alone: the
  * span descriptor, one more cache miss per pointer, is not read. */
-static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *m, cursor *c, uintptr_t lo,
-                                                       uintptr_t hi)
+static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void
+scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
 {
     const uintptr_t heap_lo = lo_bound, heap_len = hi_bound - lo_bound;
+    const uint8_t now = survivor_now, before = survivor_before;
     _Atomic(arena *) *const table = hgc__arena_table;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);
     hi &= ~(sizeof(uintptr_t) - 1);
@@ -273,11 +386,26 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
                 continue; /* the span's tail waste */
             obj = span_base + (uintptr_t)idx * size;
         }
-        if (!mark_byte_test_and_set((uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT))))
-            continue;
-        note_protect(a, obj);
-        c->live += size;
+        uint8_t *mb = (uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT));
+        uint8_t b = __atomic_load_n(mb, __ATOMIC_RELAXED);
         unsigned kind = (pi >> PINFO_KIND_SHIFT) & 3;
+        if (young) {
+            if (b != 0) {
+                if (b == before) {
+                    cursor_store(m, c);
+                    survived_again(m, mb, obj, size, kind);
+                    cursor_load(c, m);
+                }
+                continue;
+            }
+            __atomic_store_n(mb, now, __ATOMIC_RELAXED);
+        } else {
+            if (b == MARK_OLD)
+                continue;
+            __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
+            note_protect(a, obj);
+        }
+        c->live += size;
         if (kind == KIND_ATOMIC)
             continue;
         _Static_assert(KIND_TYPED >> 1 == ENTRY_TYPED && KIND_SCANNED >> 1 == 0,
@@ -292,6 +420,15 @@ static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void scan(marker *
         c->stack[c->top].hi = obj + size;
         c->top++;
     }
+}
+
+/* scan() in the current mode, for the paths off the drain loop. */
+static NOINLINE NO_SANITIZE_SCAN void scan_any(marker *m, cursor *c, uintptr_t lo, uintptr_t hi)
+{
+    if (mode == MODE_YOUNG)
+        scan(m, c, lo, hi, true);
+    else
+        scan(m, c, lo, hi, false);
 }
 
 /* Scan the words of a typed object (or a piece of a large one) that its
@@ -325,19 +462,19 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
         while (bits) {
             uintptr_t p = obj + (uintptr_t)__builtin_ctzll(bits) * sizeof(uintptr_t);
             bits &= bits - 1;
-            scan(m, c, p, p + sizeof(uintptr_t));
+            scan_any(m, c, p, p + sizeof(uintptr_t));
         }
         return;
     }
     if (v == 0)
         return;
     if (!layout_entry_of(v)) {
-        scan(m, c, lo, hi);
+        scan_any(m, c, lo, hi);
         return;
     }
     for (; i < n; i++)
         if (layout_word_is_pointer(v, i))
-            scan(m, c, obj + i * sizeof(uintptr_t), obj + (i + 1) * sizeof(uintptr_t));
+            scan_any(m, c, obj + i * sizeof(uintptr_t), obj + (i + 1) * sizeof(uintptr_t));
 }
 
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
@@ -345,7 +482,7 @@ NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
     marker *m = &markers[0];
     cursor c;
     cursor_load(&c, m);
-    scan(m, &c, lo, hi);
+    scan_any(m, &c, lo, hi);
     cursor_store(m, &c);
 }
 
@@ -383,7 +520,8 @@ static NOINLINE void share(marker *m)
 /* Scan until m's stack is empty, or until `budget` ranges were scanned
  * (then the ranges in flight go back on the stack and false is returned).
  * With `shared`, feed idle markers. */
-static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
+static inline __attribute__((always_inline)) NO_SANITIZE_SCAN bool
+drain_mode(marker *m, bool shared, size_t budget, const bool young)
 {
     /* Two scalar arrays, not one of mark_entry: an entry pushed with two
      * 8-byte stores and copied back with one 16-byte load would stall on
@@ -419,7 +557,7 @@ static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
         if (unlikely(lo & ENTRY_TYPED))
             scan_typed(m, &c, lo, hi);
         else
-            scan(m, &c, lo, hi);
+            scan(m, &c, lo, hi, young);
         if (shared && unlikely(atomic_load_explicit(&hungry, memory_order_relaxed) != 0) &&
             c.top - c.bot >= 2) {
             cursor_store(m, &c);
@@ -430,6 +568,13 @@ static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
     c.bot = c.top = 0;
     cursor_store(m, &c);
     return true;
+}
+
+static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
+{
+    if (mode == MODE_YOUNG)
+        return drain_mode(m, shared, budget, true);
+    return drain_mode(m, shared, budget, false);
 }
 
 /* Wait for a packet and load it into m's (empty) stack; false when the
@@ -555,20 +700,23 @@ static void push_object(marker *m, span *s, uintptr_t obj)
         marker_push(m, obj | (s->kind == KIND_TYPED ? ENTRY_TYPED : 0), obj + s->elem_size);
 }
 
-/* Overflow recovery: scan every marked object of a scanned span again. */
+/* Overflow recovery: scan again every object of a scanned span that
+ * carries the mark the current mode gives (so a minor collection's phase 2
+ * rescans its survivors, not the old generation). */
 static void rescan_span(span *s, void *arg)
 {
     (void)arg;
     if (s->kind == KIND_ATOMIC)
         return;
+    uint8_t want = mode == MODE_YOUNG ? survivor_now : MARK_OLD;
     uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
     if (state == SPAN_LARGE) {
-        if (*span_mark_of(s, s->base))
+        if (*span_mark_of(s, s->base) == want)
             push_object(&markers[0], s, s->base);
     } else {
         for (uint32_t i = 0; i < s->nelems; i++) {
             uintptr_t obj = s->base + (uintptr_t)i * s->elem_size;
-            if (*span_mark_of(s, obj)) {
+            if (*span_mark_of(s, obj) == want) {
                 push_object(&markers[0], s, obj);
                 drain(&markers[0], false, SIZE_MAX); /* so a tiny stack cannot overflow */
             }
@@ -590,6 +738,46 @@ void mark_drain(void)
     }
 }
 
+void mark_young_phase(void)
+{
+    count_phase();
+    mode = MODE_YOUNG;
+}
+
+void mark_promote_phase(void)
+{
+    count_phase();
+    mode = MODE_OLD;
+    marker *m0 = &markers[0];
+    for (unsigned i = 0; i < nmarkers; i++) {
+        marker *m = &markers[i];
+        for (size_t j = 0; j < m->npromo; j++) {
+            uintptr_t lo = m->promo[j].lo, hi = m->promo[j].hi;
+            uintptr_t obj = lo & ~(GRANULE - 1);
+            arena *a = atomic_load_explicit(&hgc__arena_table[obj >> ARENA_SHIFT],
+                                            memory_order_relaxed);
+            uint8_t *mb = (uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT));
+            if (*mb == MARK_OLD)
+                continue; /* listed twice, or reached from an earlier entry */
+            *mb = MARK_OLD;
+            note_protect(a, obj);
+            if (lo & PROMO_LARGE) {
+                span *s = (span *)hi;
+                m0->live_bytes += s->elem_size;
+                push_large(m0, s);
+            } else {
+                m0->live_bytes += hi - obj;
+                marker_push(m0, lo & ~PROMO_LARGE, hi);
+            }
+            /* Drain as we go: the list may be longer than a stack may grow. */
+            if (m0->top - m0->bot >= PACKET_ENTRIES)
+                mark_drain();
+        }
+        m->npromo = 0;
+    }
+    mark_drain();
+}
+
 void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed)
 {
     marker_push(&markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
@@ -599,7 +787,7 @@ bool mark_is_marked(uintptr_t p)
 {
     uintptr_t obj;
     span *s = heap_object_of(p, &obj);
-    return s && *span_mark_of(s, obj);
+    return s && mark_byte_live(*span_mark_of(s, obj));
 }
 
 NO_SANITIZE_SCAN void mark_object(uintptr_t p)

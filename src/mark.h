@@ -26,7 +26,27 @@ void mark_init(size_t stack_limit_entries, unsigned markers);
 void mark_start_helpers(void);
 /* In the child of fork(): the helpers are gone. */
 void mark_after_fork_child(void);
-void mark_begin(void);
+/* Start marking, world stopped.  A major collection marks everything it
+ * reaches MARK_OLD.  A minor one (gen.h) marks in three phases, so that no
+ * marker needs read-modify-write on a mark byte:
+ *   1. the old objects on written pages (mark_push_range, then
+ *      mark_drain): everything they reach that is not old becomes old;
+ *   2. after mark_young_phase(), the roots: an unmarked object gets this
+ *      collection's survivor value and is scanned; one carrying the
+ *      previous survivor value -- live at two minor collections in a row --
+ *      gets the new value too but is only put on a promotion list;
+ *   3. mark_promote_phase(): the listed objects and everything they reach
+ *      that is not old yet become old.
+ * Only then is everything reachable marked; what finalization marks after
+ * that becomes old.  At the end every old object refers only to old
+ * objects (or lies on a written page: gen.h), and every survivor was
+ * scanned. */
+void mark_begin(bool minor);
+void mark_young_phase(void);
+void mark_promote_phase(void);
+/* The previous survivor value of the current minor collection: bytes that
+ * still hold it after marking are dead survivors. */
+uint8_t mark_dead_survivor(void);
 /* Scan [lo, hi) conservatively: every aligned word that points into an
  * object marks it. */
 void mark_range(uintptr_t lo, uintptr_t hi);
@@ -42,7 +62,9 @@ void mark_object(uintptr_t p);
 /* Push what the object refers to, without marking the object itself; with
  * skip_self, words that point into the object itself are ignored. */
 void mark_referents(uintptr_t p, bool skip_self);
-/* Bytes of objects marked since mark_begin(). */
-size_t mark_live_bytes(void);
+/* Bytes of objects marked since mark_begin(): made old, and given a
+ * survivor value.  An object that became a survivor and then old in one
+ * minor collection counts in both; the totals feed pacing only. */
+void mark_totals(size_t *old_bytes, size_t *survivor_bytes);
 
 #endif

@@ -8,7 +8,9 @@
  * before the collection is forgotten (those lists were dropped when the span
  * went to the unswept list), so no slot can be on two lists.
  *
- * With generations (gen.h) the marks stay: they say which objects are old.
+ * With generations (gen.h) the live marks stay: they say which objects are
+ * old and which survived one minor collection; the marks of survivors that
+ * died since are cleared with their slots.
  *
  * The marks are counted before any slot is touched: a span with no live
  * object goes back to the page heap and one with no dead object to the full
@@ -21,29 +23,41 @@
 #include "gen.h"
 #include "sweep.h"
 
-/* Number of marked slots.  Only the first granule of a slot can carry a
- * mark, so for 16-byte slots the marks are contiguous bytes and eight are
- * counted per load. */
-static uint32_t count_marks(const span *s)
+/* Number of live slots (mark_byte_live), and in *old those that are old.
+ * Only the first granule of a slot can carry a mark, so for 16-byte slots
+ * the marks are contiguous bytes and eight are counted per load. */
+static uint32_t count_marks(const span *s, uint32_t *old)
 {
     const uint8_t *m = s->marks;
-    uint32_t n = s->nelems, live = 0;
+    const uint8_t live_marks = hgc__live_marks;
+    uint32_t n = s->nelems, live = 0, nold = 0;
     size_t step = s->elem_size >> GRANULE_SHIFT;
     if (step == 1) {
+        const uint64_t ones = 0x0101010101010101ull;
+        const uint64_t live_mask = live_marks * ones;
         uint32_t i = 0;
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             memcpy(&w, m + i, sizeof w);
-            /* Marks are 0 or 1, so the byte sum (at most 8) is the count;
-             * the multiply gathers it in the top byte. */
-            live += (uint32_t)((w * 0x0101010101010101ull) >> 56);
+            /* Mark values use bits 0-2 of their byte: fold a live value
+             * into bit 0, then the byte sum (at most 8) is the count; the
+             * multiply gathers it in the top byte. */
+            uint64_t l = w & live_mask;
+            l = (l | l >> 1 | l >> 2) & ones;
+            live += (uint32_t)((l * ones) >> 56);
+            nold += (uint32_t)(((w & ones) * ones) >> 56);
         }
-        for (; i < n; i++)
-            live += m[i];
-        return live;
+        for (; i < n; i++) {
+            live += (m[i] & live_marks) != 0;
+            nold += m[i] == MARK_OLD;
+        }
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            live += (m[i * step] & live_marks) != 0;
+            nold += m[i * step] == MARK_OLD;
+        }
     }
-    for (uint32_t i = 0; i < n; i++)
-        live += m[i * step];
+    *old = nold;
     return live;
 }
 
@@ -59,9 +73,14 @@ enum sweep_result sweep_span(span *s)
         x = next;
     }
 
-    uint32_t live = count_marks(s);
+    uint32_t old;
+    uint32_t live = count_marks(s, &old);
     if (live == 0) {
-        s->needzero = true; /* no mark is set: nothing to clear */
+        s->needzero = true;
+        /* Free pages carry no marks; the only ones left here would be of
+         * survivors that died (heap.h). */
+        if (hgc__live_marks != MARK_OLD)
+            memset(s->marks, 0, mark_bytes);
         gen_span_emptied(s);
         return SWEEP_EMPTY;
     }
@@ -70,13 +89,15 @@ enum sweep_result sweep_span(span *s)
             memset(s->marks, 0, mark_bytes);
         s->free = NULL;
         s->nfree = 0;
-        return SWEEP_FULL;
+        return old == n && hgc__sticky_marks ? SWEEP_OLD : SWEEP_FULL;
     }
 
     void *list = NULL;
     for (uint32_t i = n; i-- > 0;) {
         uintptr_t obj = s->base + (uintptr_t)i * size;
-        if (!*span_mark_of(s, obj)) {
+        uint8_t *mb = span_mark_of(s, obj);
+        if (!mark_byte_live(*mb)) {
+            *mb = 0; /* a dead survivor's mark, if any: free slots are unmarked */
             slot_make_free((void *)obj, size, list, true);
             list = (void *)obj;
         }

@@ -4,12 +4,14 @@
 
 #include "heap.h"
 
-enum sweep_result { SWEEP_EMPTY, SWEEP_FULL, SWEEP_PARTIAL };
+/* SWEEP_OLD: full, and every slot old (generations only). */
+enum sweep_result { SWEEP_EMPTY, SWEEP_FULL, SWEEP_OLD, SWEEP_PARTIAL };
 
 /* Sweep a small span that the caller holds exclusively (off every list,
  * inside a critical section).  Unmarked slots become free slots on
- * s->free; marks are cleared for the next cycle.  A span with no live
- * object is left untouched (SWEEP_EMPTY, marks all clear, free list
+ * s->free; marks are cleared for the next cycle (with generations, only
+ * those of dead survivors: gen.h).  A span with no live object is left
+ * untouched but for its marks (SWEEP_EMPTY, marks all clear, free list
  * unset): the caller either reuses it with sweep_init_fresh() -- no trip
  * through the page heap and its lock -- or gives it to pageheap_free(). */
 enum sweep_result sweep_span(span *s);

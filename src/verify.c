@@ -169,12 +169,13 @@ static NO_SANITIZE_SCAN void visit(vstate *v, const vitem *it, uintptr_t holder)
         bool typed;
         if (!object_at(w, &obj, &scan_bytes, &size, &mark, &typed))
             continue;
-        if (!*mark && holder && v->minor && !gen_was_written(p))
+        bool live = mark_byte_live(*mark);
+        if (!live && holder && v->minor && !gen_was_written(p))
             continue; /* a stale word in an old object (gen.h) */
         if (!set_add(v, obj))
             continue;
         v->objects++;
-        if (!*mark)
+        if (!live)
             report(v, obj, size, p, holder, it->root);
         if (scan_bytes)
             push(v, obj, obj + scan_bytes, typed,

@@ -15,11 +15,17 @@
  *   large       a store into the middle of an old 1 MiB object
  *   typed       a store into the pointer word of an old typed object
  *   threads     4 threads store into their own old arrays and collect
- *   reclaim     (child, HGC_GOGC=off) 200 minor collections with 1 MiB of
- *               garbage each keep the heap small, and old garbage waits
- *               for a major collection (a weak link to it stays set)
+ *   ages        stores into a survivor of one minor collection (its page
+ *               is not protected), then into it once old
+ *   reclaim     (child, HGC_GOGC=off) a survivor of one minor collection
+ *               that dies is freed by the next; one that survives two is
+ *               old: 200 minor collections with 1 MiB of garbage each keep
+ *               the heap small, and old garbage waits for a major
+ *               collection (a weak link to it stays set)
  *   backoff     (child) when each minor collection would promote about the
  *               whole live set, pacing backs off to major collections
+ *   building    (child, HGC_GOGC=25) ... but when a major collection finds
+ *               what was promoted still live, the backoff ends
  *   reuse       (child) memory freed by a collection after it was protected
  *               is reused without a write fault per page
  *   closed      (child) the program closes hgc's descriptors and reuses the
@@ -246,11 +252,68 @@ static void young_through(node **old, int want)
         check_young(old[i]);
 }
 
+static int fin_runs;
+static void count_fin(void *obj, void *data)
+{
+    (void)obj;
+    (void)data;
+    fin_runs++;
+}
+
+/* Give `strong` a young kid with a finalizer and a weak link (returned),
+ * leaving no copy of its address in this frame. */
+static TEST_NOINLINE node **watched_kid(void)
+{
+    node *kid = young();
+    strong->kid = kid;
+    CHECK(hgc_register_finalizer(kid, count_fin, NULL, HGC_FINALIZE_ORDERED, NULL, NULL) ==
+          HGC_OK);
+    node **link = (node **)hgc_malloc_atomic(sizeof *link);
+    CHECK(link != NULL);
+    *link = kid;
+    CHECK(hgc_weak_register((void **)link, kid) == HGC_OK);
+    return link;
+}
+
+/* An array that survived one minor collection is young still: stores into
+ * it are not tracked, it is traced from the roots.  The next minor
+ * collection makes it old together with what it refers to; stores into it
+ * after that are tracked. */
+static void case_ages(void)
+{
+    olds = (node **)hgc_malloc(16 * sizeof *olds);
+    CHECK(olds != NULL);
+    CHECK(minor() == 1);        /* a survivor */
+    young_through(olds, 1);     /* old now */
+    young_through(olds, 1);
+    olds = NULL;
+
+    /* What a survivor refers to is marked only when the survivor is made
+     * old, after the roots: no finalizer may run and no weak link be
+     * cleared before that. */
+    strong = young(); /* a survivor after this minor collection */
+    CHECK(minor() == 1);
+    fin_runs = 0;
+    node **link = watched_kid();
+    CHECK(minor() == 1); /* the survivor becomes old, with its kid */
+    CHECK(*link == strong->kid);
+    CHECK(hgc_run_finalizers() == 0 && fin_runs == 0);
+    check_young(strong->kid);
+    strong = NULL;
+}
+
 /* Child, HGC_GOGC=off: only the collections asked for run. */
 static int child_reclaim(void)
 {
     make_weak_target();
-    CHECK(minor() == 1); /* the weak link's target is old now */
+    CHECK(minor() == 1); /* the target survived once */
+    strong = NULL;
+    CHECK(minor() == 1); /* ... and died before the second: it was young */
+    CHECK(*weak_link == NULL);
+
+    make_weak_target();
+    CHECK(minor() == 1);
+    CHECK(minor() == 1); /* the target survived twice: old now */
     strong = NULL;       /* ... and garbage */
     for (int i = 0; i < 200; i++) {
         test_churn(MiB);
@@ -259,7 +322,7 @@ static int child_reclaim(void)
     hgc_stats s = test_stats();
     CHECKF(s.heap_bytes < 48 * MiB, "heap %zu bytes after 200 MiB of young garbage",
            s.heap_bytes);
-    CHECK(s.minor_collections == 201);
+    CHECK(s.minor_collections == 204);
     /* Dead but old: only a major collection finds it. */
     CHECK(*weak_link != NULL);
     test_collect_n(1);
@@ -311,6 +374,39 @@ static TEST_NOINLINE void build_chain(size_t n)
         head = y;
     }
     chain = head;
+}
+
+/* Child, HGC_GOGC=25: a program builds long-lived data in steps and stores
+ * each into an old object, so each step's minor collection promotes it --
+ * more than pacing lets a minor promote.  Four failures in a row put the
+ * next 16 collections into backoff (majors).  The first of those majors
+ * finds everything promoted still live, so the backoff ends there and the
+ * garbage made afterwards is collected by minors (without the early end,
+ * every collection of that phase is major, each tracing all the steps). */
+static int child_building(void)
+{
+    node **holder = (node **)hgc_malloc(4 * sizeof *holder);
+    CHECK(holder != NULL);
+    hgc_collect(); /* the holder is old */
+    for (int i = 0; i < 4; i++) {
+        hgc_disable(); /* only the collections asked for, for now */
+        build_chain((size_t)16 * MiB / sizeof(node));
+        hgc_enable();
+        holder[i] = chain;
+        chain = NULL;
+        CHECK(minor() == 1); /* promotes the step */
+    }
+    hgc_stats a = test_stats();
+    test_churn(128 * MiB);
+    hgc_stats b = test_stats();
+    unsigned long long collections = b.collections - a.collections;
+    unsigned long long majors = collections - (b.minor_collections - a.minor_collections);
+    CHECKF(collections >= 6, "only %llu collections", collections);
+    CHECKF(majors <= 2, "%llu of %llu collections of the garbage phase major", majors,
+           collections);
+    for (int i = 0; i < 4; i++)
+        CHECK(holder[i] != NULL);
+    return 0;
 }
 
 static long minor_faults(void)
@@ -435,6 +531,8 @@ int main(int argc, char **argv)
         return child_closed();
     if (argc > 1 && strcmp(argv[1], "reuse") == 0)
         return child_reuse();
+    if (argc > 1 && strcmp(argv[1], "building") == 0)
+        return child_building();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
@@ -448,10 +546,13 @@ int main(int argc, char **argv)
     case_large();
     case_typed();
     case_threads();
+    case_ages();
     case_fork();
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
     run_child("backoff", NULL);
+    static const char *const building_env[] = {"HGC_GOGC=25", NULL};
+    run_child("building", building_env);
     static const char *const reuse_env[] = {"HGC_GOGC=off", NULL};
     run_child("reuse", reuse_env);
     run_child("closed", NULL);
