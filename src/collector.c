@@ -172,10 +172,11 @@ static size_t headroom(size_t live)
  * without: minor collections run whenever the allocation since the last
  * one fills what is left of that goal, until what they promoted (old_live
  * - major_live: old objects, some of them dead by now) has used half the
- * headroom, or while backing off; then the next is major.  Survivors do
- * not shorten the allocation (ARCHITECTURE.md, Pacing): counting them
- * would bring the next minor early enough to find the same short-lived
- * structure live again and promote it. */
+ * headroom, or while backing off; then the next is major -- or, if more,
+ * the headroom of what is live now.  Survivors do not shorten the
+ * allocation (ARCHITECTURE.md, Pacing): counting them would bring the next
+ * minor early enough to find the same short-lived structure live again and
+ * promote it. */
 static size_t next_trigger(void)
 {
     size_t room = headroom(major_live);
@@ -184,6 +185,12 @@ static size_t next_trigger(void)
     if (gogc < 0)
         return SIZE_MAX;
     size_t left = room > promoted ? room - promoted : 0;
+    /* A minor collection's interval also grows with what is live now
+     * (old objects and survivors), as a heap without generations would:
+     * a stale major_live must not shrink it to the floor. */
+    size_t now = headroom(old_live + survivor_live);
+    if (!next_major && now > left)
+        left = now;
     size_t floor = heap_floor();
     return left > floor ? left : floor;
 }

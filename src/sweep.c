@@ -23,42 +23,56 @@
 #include "gen.h"
 #include "sweep.h"
 
-/* Number of live slots (mark_byte_live), and in *old those that are old.
- * Only the first granule of a slot can carry a mark, so for 16-byte slots
- * the marks are contiguous bytes and eight are counted per load. */
-static uint32_t count_marks(const span *s, uint32_t *old)
+/* Number of live slots (mark_byte_live); *any says whether any mark byte
+ * is set at all.  Only the first granule of a slot can carry a mark, so
+ * for 16-byte slots the marks are contiguous bytes and eight are counted
+ * per load. */
+static uint32_t count_live(const span *s, bool *any)
 {
     const uint8_t *m = s->marks;
     const uint8_t live_marks = hgc__live_marks;
-    uint32_t n = s->nelems, live = 0, nold = 0;
+    uint32_t n = s->nelems, live = 0;
+    uint8_t seen = 0;
     size_t step = s->elem_size >> GRANULE_SHIFT;
     if (step == 1) {
         const uint64_t ones = 0x0101010101010101ull;
         const uint64_t live_mask = live_marks * ones;
+        uint64_t seen8 = 0;
         uint32_t i = 0;
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             memcpy(&w, m + i, sizeof w);
+            seen8 |= w;
             /* Mark values use bits 0-2 of their byte: fold a live value
              * into bit 0, then the byte sum (at most 8) is the count; the
              * multiply gathers it in the top byte. */
             uint64_t l = w & live_mask;
             l = (l | l >> 1 | l >> 2) & ones;
             live += (uint32_t)((l * ones) >> 56);
-            nold += (uint32_t)(((w & ones) * ones) >> 56);
         }
+        seen = seen8 != 0;
         for (; i < n; i++) {
+            seen |= m[i];
             live += (m[i] & live_marks) != 0;
-            nold += m[i] == MARK_OLD;
         }
     } else {
         for (uint32_t i = 0; i < n; i++) {
+            seen |= m[i * step];
             live += (m[i * step] & live_marks) != 0;
-            nold += m[i * step] == MARK_OLD;
         }
     }
-    *old = nold;
+    *any = seen != 0;
     return live;
+}
+
+/* Whether every slot of s is old. */
+static bool all_old(const span *s)
+{
+    size_t step = s->elem_size >> GRANULE_SHIFT;
+    for (uint32_t i = 0; i < s->nelems; i++)
+        if (s->marks[i * step] != MARK_OLD)
+            return false;
+    return true;
 }
 
 enum sweep_result sweep_span(span *s)
@@ -73,13 +87,13 @@ enum sweep_result sweep_span(span *s)
         x = next;
     }
 
-    uint32_t old;
-    uint32_t live = count_marks(s, &old);
+    bool any;
+    uint32_t live = count_live(s, &any);
     if (live == 0) {
         s->needzero = true;
-        /* Free pages carry no marks; the only ones left here would be of
+        /* Free pages carry no marks; the only ones left here are of
          * survivors that died (heap.h). */
-        if (hgc__live_marks != MARK_OLD)
+        if (any)
             memset(s->marks, 0, mark_bytes);
         gen_span_emptied(s);
         return SWEEP_EMPTY;
@@ -89,7 +103,7 @@ enum sweep_result sweep_span(span *s)
             memset(s->marks, 0, mark_bytes);
         s->free = NULL;
         s->nfree = 0;
-        return old == n && hgc__sticky_marks ? SWEEP_OLD : SWEEP_FULL;
+        return hgc__sticky_marks && all_old(s) ? SWEEP_OLD : SWEEP_FULL;
     }
 
     void *list = NULL;
