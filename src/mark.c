@@ -172,6 +172,27 @@ void mark_totals(size_t *old_bytes, size_t *survivor_bytes)
     *survivor_bytes = counted_survivor;
 }
 
+/* Double an array of entries holding `used` of *cap (up to `limit`);
+ * false when it cannot grow. */
+static bool entries_grow(mark_entry **arr, size_t *cap, size_t used)
+{
+    size_t ncap = *cap ? *cap * 2 : INITIAL_STACK;
+    if (ncap > limit)
+        ncap = limit;
+    if (ncap <= *cap)
+        return false;
+    mark_entry *n = os_reserve(ncap * sizeof *n, 4096);
+    if (!n)
+        return false;
+    if (used)
+        memcpy(n, *arr, used * sizeof *n);
+    if (*arr)
+        os_unmap(*arr, *cap * sizeof **arr);
+    *arr = n;
+    *cap = ncap;
+    return true;
+}
+
 /* Make room for one more entry at the top: first by moving the live
  * entries down over the shared-away bottom, else by doubling. */
 static NOINLINE bool marker_grow(marker *m)
@@ -183,21 +204,7 @@ static NOINLINE bool marker_grow(marker *m)
         m->top = n;
         return true;
     }
-    size_t ncap = m->cap ? m->cap * 2 : INITIAL_STACK;
-    if (ncap > limit)
-        ncap = limit;
-    if (ncap <= m->cap)
-        return false;
-    mark_entry *n = os_reserve(ncap * sizeof *n, 4096);
-    if (!n)
-        return false;
-    if (m->top)
-        memcpy(n, m->stack, m->top * sizeof *n);
-    if (m->stack)
-        os_unmap(m->stack, m->cap * sizeof *m->stack);
-    m->stack = n;
-    m->cap = ncap;
-    return true;
+    return entries_grow(&m->stack, &m->cap, m->top);
 }
 
 /* Push [lo, hi) on m's stack (its fields, not a cursor's). */
@@ -212,31 +219,11 @@ static void marker_push(marker *m, uintptr_t lo, uintptr_t hi)
     m->top++;
 }
 
-/* Grow m's promotion list; false when it cannot. */
-static NOINLINE bool promo_grow(marker *m)
-{
-    size_t ncap = m->promo_cap ? m->promo_cap * 2 : INITIAL_STACK;
-    if (ncap > limit)
-        ncap = limit;
-    if (ncap <= m->promo_cap)
-        return false;
-    mark_entry *n = os_reserve(ncap * sizeof *n, 4096);
-    if (!n)
-        return false;
-    if (m->npromo)
-        memcpy(n, m->promo, m->npromo * sizeof *n);
-    if (m->promo)
-        os_unmap(m->promo, m->promo_cap * sizeof *m->promo);
-    m->promo = n;
-    m->promo_cap = ncap;
-    return true;
-}
-
 /* List an object for promotion; false when the list cannot grow (the
  * caller scans it as a survivor instead: it stays young, which is safe). */
 static inline bool promo_push(marker *m, uintptr_t lo, uintptr_t hi)
 {
-    if (m->npromo == m->promo_cap && !promo_grow(m))
+    if (m->npromo == m->promo_cap && !entries_grow(&m->promo, &m->promo_cap, m->npromo))
         return false;
     m->promo[m->npromo].lo = lo;
     m->promo[m->npromo].hi = hi;

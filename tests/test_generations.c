@@ -17,6 +17,8 @@
  *   threads     4 threads store into their own old arrays and collect
  *   ages        stores into a survivor of one minor collection (its page
  *               is not protected), then into it once old
+ *   stale_survivor  a free slot in a cached span that a stale word marked
+ *               a survivor, reused two minor collections later
  *   reclaim     (child, HGC_GOGC=off) a survivor of one minor collection
  *               that dies is freed by the next; one that survives two is
  *               old: 200 minor collections with 1 MiB of garbage each keep
@@ -302,6 +304,56 @@ static void case_ages(void)
     strong = NULL;
 }
 
+/* A stale word: a root that the collector scans conservatively. */
+static volatile uintptr_t stale_word;
+
+static TEST_NOINLINE node *freed_slot(void)
+{
+    node *a = young();
+    hgc_free(a); /* onto this thread's cache list, first out */
+    return a;
+}
+
+/* Give `strong` a young kid with a weak link (returned). */
+static TEST_NOINLINE node **link_kid(void)
+{
+    strong->kid = young();
+    node **link = (node **)hgc_malloc_atomic(sizeof *link);
+    CHECK(link != NULL);
+    *link = strong->kid;
+    CHECK(hgc_weak_register((void **)link, strong->kid) == HGC_OK);
+    return link;
+}
+
+/* A free slot in a thread's cached span, marked as a survivor through a
+ * stale word, then no longer reached: the next minor collection must clear
+ * that mark (no sweep visits a cached span).  Otherwise the object later
+ * allocated there is born carrying the survivor value that the minor
+ * collection after comes to use -- "marked already" -- and is never
+ * scanned: its young kid is found dead (its weak link cleared). */
+static void case_stale_survivor(void)
+{
+    /* Kept hidden (and volatile: no register copy of the address either):
+     * a plain copy would keep the slot reached. */
+    volatile uintptr_t hidden = (uintptr_t)freed_slot() ^ MAGIC;
+    stale_word = hidden ^ MAGIC;
+    CHECK(minor() == 1); /* marks the free slot a survivor */
+    stale_word = 0;
+    CHECK(minor() == 1); /* a dead survivor now */
+    strong = young();
+    if ((uintptr_t)strong != (hidden ^ MAGIC)) {
+        printf("stale_survivor: the freed slot was not reused; case skipped\n");
+        strong = NULL;
+        return;
+    }
+    node **link = link_kid();
+    CHECK(minor() == 1);
+    CHECK(*link == strong->kid);
+    overwrite_free_slots(4096);
+    check_young(strong->kid);
+    strong = NULL;
+}
+
 /* Child, HGC_GOGC=off: only the collections asked for run. */
 static int child_reclaim(void)
 {
@@ -547,6 +599,7 @@ int main(int argc, char **argv)
     case_typed();
     case_threads();
     case_ages();
+    case_stale_survivor();
     case_fork();
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
