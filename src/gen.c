@@ -14,6 +14,16 @@ bool hgc__sticky_marks;
  * lock held), by an arena that cannot be registered (heap lock held, world
  * running -- hence atomic) or in a forked child. */
 static _Atomic bool tracking;
+/* The last collection protected what it found old (gen_protect(true)).
+ * Then every scanned span that holds an old object has `has_old` set: old
+ * objects are made only by collections, each one the last collection made
+ * or found on a written page was noted for protection, the rest sat in
+ * spans noted before, and `has_old` is cleared only on a span that holds
+ * nothing.  A minor collection may then pass over the written pages of the
+ * other spans -- the young ones, which all fresh allocation writes.  After
+ * gen_protect(false) a forced minor (stress, hgc_collect_minor) must look
+ * at every written page. */
+static bool protection_complete;
 
 void gen_init(void)
 {
@@ -168,7 +178,8 @@ static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
         uintptr_t end = s->base + s->npages * PAGE_SIZE;
         if (end > hi)
             end = hi;
-        if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE)
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE &&
+            (s->has_old || !protection_complete))
             push_old_in(a, s, lo, end, &ps->bytes);
         lo = end;
     }
@@ -220,7 +231,13 @@ void gen_clear_marks(void)
 /* ------------------------------------------------------------- protection */
 
 /* Protect (if *arg) every span with a page whose protect byte is set, and
- * clear the bytes.  Adjacent spans go in one call. */
+ * clear the bytes.  Adjacent spans go in one call.  Except a span a thread
+ * cache holds: its owner allocates into it next, and each first write to a
+ * protected page would cost a fault.  Left unprotected, its pages count as
+ * written, so the next minor collection scans its old objects instead (at
+ * most one span per size class and thread) -- and an old object that was
+ * not written refers only to old objects, so scanning it changes nothing
+ * but the time. */
 static bool protect_arena(arena *a, void *arg)
 {
     bool apply = *(const bool *)arg;
@@ -249,6 +266,9 @@ static bool protect_arena(arena *a, void *arg)
         if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
             s->kind == KIND_ATOMIC)
             continue;
+        s->has_old = true;
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
+            continue;
         uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
         s->protected = true;
         if (lo != run_hi) {
@@ -265,6 +285,7 @@ static bool protect_arena(arena *a, void *arg)
 
 void gen_span_emptied(span *s)
 {
+    s->has_old = false;
     if (!s->protected)
         return;
     s->protected = false;
@@ -283,4 +304,5 @@ void gen_protect(bool apply)
         tracking = false;
     if (tracking)
         pageheap_each_arena(protect_arena, &apply);
+    protection_complete = tracking && apply;
 }

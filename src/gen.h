@@ -26,7 +26,8 @@
  * at that moment whatever it holds.  Which pages: those of the spans that
  * hold an object made old in this collection, or an old object found on a
  * written page -- the rest are either still protected or hold no old
- * object.  Pointer-free spans are never protected.
+ * object.  Pointer-free spans are never protected, nor is a span a thread
+ * cache holds (its pages count as written: see protect_arena).
  *
  * Without write tracking (an old kernel, a seccomp filter, valgrind, the
  * child of a fork) every collection is major and the marks stay sticky.

@@ -86,6 +86,7 @@ typedef struct span {
     bool needzero;           /* memory may hold old data (not fresh from the OS) */
     bool released;           /* free span whose pages were given back to the OS */
     bool protected;          /* gen.c protected its pages (some may be written since) */
+    bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
     size_t elem_size;        /* small: class size; large: npages * PAGE_SIZE */
     uint32_t nelems;         /* small: slots in the span; large: 1 */
     uint64_t div_magic;      /* slot index = (offset * div_magic) >> DIV_SHIFT */

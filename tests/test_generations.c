@@ -30,6 +30,9 @@
  *               what was promoted still live, the backoff ends
  *   reuse       (child) memory freed by a collection after it was protected
  *               is reused without a write fault per page
+ *   cached      (child) the span a thread allocates into is not protected
+ *               when a collection makes its objects old: allocating on
+ *               after each collection costs no write fault
  *   closed      (child) the program closes hgc's descriptors and reuses the
  *               numbers: collections turn major and stay correct
  *   off         (child, HGC_GENERATIONAL=0) no collection is minor
@@ -488,6 +491,40 @@ static int child_reuse(void)
     return 0;
 }
 
+/* Child, HGC_GOGC=off: each round allocates nodes into a ring whose last
+ * 16 stay reachable, then collects; the collection makes those 16 old and
+ * would protect their pages.  They sit in the span the thread is filling,
+ * so the next round's allocation writes there at once: protecting that
+ * span would cost a fault every round. */
+#define CACHED_RING 16
+static node *volatile cached_ring[CACHED_RING];
+
+static TEST_NOINLINE void cached_round(void)
+{
+    for (size_t i = 0; i < 2000; i++)
+        cached_ring[i % CACHED_RING] = young();
+}
+
+static int child_cached(void)
+{
+    const int rounds = 100;
+    for (int i = 0; i < 5; i++) { /* warm up: the heap reaches its size */
+        cached_round();
+        test_collect_n(1);
+    }
+    long before = minor_faults();
+    for (int i = 0; i < rounds; i++) {
+        cached_round();
+        test_collect_n(1);
+    }
+    long faults = minor_faults() - before;
+    CHECKF(faults < rounds / 4, "%ld page faults in %d rounds of allocation after a collection",
+           faults, rounds);
+    for (size_t i = 0; i < CACHED_RING; i++)
+        check_young(cached_ring[i]);
+    return 0;
+}
+
 /* Child: the program closes hgc's descriptors (as a daemon's loop over
  * every descriptor would; only those two here, so that sanitizer runtimes
  * keep theirs) and opens files that get the numbers back.  The collector
@@ -585,6 +622,8 @@ int main(int argc, char **argv)
         return child_reuse();
     if (argc > 1 && strcmp(argv[1], "building") == 0)
         return child_building();
+    if (argc > 1 && strcmp(argv[1], "cached") == 0)
+        return child_cached();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
@@ -608,6 +647,7 @@ int main(int argc, char **argv)
     run_child("building", building_env);
     static const char *const reuse_env[] = {"HGC_GOGC=off", NULL};
     run_child("reuse", reuse_env);
+    run_child("cached", reuse_env);
     run_child("closed", NULL);
     printf("test_generations: ok (%llu of %llu collections minor)\n",
            (unsigned long long)test_stats().minor_collections,
