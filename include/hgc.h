@@ -26,8 +26,8 @@
  *                       bytes of the last collection (default 100; "off"
  *                       disables automatic collection)
  *   HGC_MIN_HEAP=BYTES  no automatic collection below this heap, per
- *                       registered thread up to one per CPU (default 4M;
- *                       suffixes K, M, G accepted)
+ *                       thread that allocates, up to one per CPU (default
+ *                       4M; suffixes K, M, G accepted)
  *   HGC_SIG_SUSPEND=N   signal number used to stop threads (default SIGPWR)
  *   HGC_VERIFY=1        check the marks of every collection (hgc_verify());
  *                       about doubles the pause.  2: self-test, which first

@@ -142,13 +142,33 @@ void collector_add_min_heap(size_t bytes)
     threads_unlock();
 }
 
-/* The heap floor: HGC_MIN_HEAP per thread that can run at once (registered
- * threads, at most one per CPU), so that threads allocating in parallel do
- * not collect more often per allocation than one alone -- each collection
- * stops them all.  World lock held. */
+/* Threads that claimed memory between the last two collections, as
+ * counted by the last one (under the world lock). */
+static size_t allocating_threads = 1;
+
+/* World stopped: count the threads that claimed memory since the last
+ * collection.  A thread parked in pthread_join, or waiting for work, does
+ * not allocate: counting it would give one allocating thread the floor of
+ * two, and two the collections of one each (each collection stops both). */
+static void count_allocating_threads(void)
+{
+    size_t n = 0;
+    for (thread_rec *t = threads_first(); t; t = t->next) {
+        size_t a = atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed);
+        if (a != t->alloc_at_collect)
+            n++;
+        t->alloc_at_collect = a;
+    }
+    allocating_threads = n;
+}
+
+/* The heap floor: HGC_MIN_HEAP per thread that allocates (at most one per
+ * CPU: no more can run at once), so that threads allocating in parallel
+ * do not collect more often per allocation than one alone -- each
+ * collection stops them all.  World lock held. */
 static size_t heap_floor(void)
 {
-    size_t par = threads_count();
+    size_t par = allocating_threads;
     if (par > ncpus)
         par = ncpus;
     if (par < 1)
@@ -269,6 +289,7 @@ NOINLINE int collector_collect(enum gc_reason why)
     event(COLLECT_POST_STOP_WORLD);
 
     event(COLLECT_MARK_START);
+    count_allocating_threads();
     bool major = choose_major(why);
     mark_begin(!major);
     if (!major) {
@@ -353,7 +374,10 @@ NOINLINE int collector_collect(enum gc_reason why)
     if (pause > stats.pause_max_ns)
         stats.pause_max_ns = pause;
 
-    pageheap_scavenge(stats.collections, 2);
+    /* Keep the pages the heap will fill again before the next collection
+     * (plus an eighth): releasing them would only fault them back in. */
+    size_t goal = live + (next == SIZE_MAX ? heap_floor() : next);
+    pageheap_scavenge(stats.collections, 2, goal + goal / 8);
     if (trace_on()) {
         static const char *const reasons[] = {"allocation", "explicit", "verify", "stress",
                                               "out of memory", "minor"};

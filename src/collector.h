@@ -13,13 +13,15 @@
  *   6. publish the new cycle number, live bytes and trigger, then restart
  *      the world.  Everything a running mutator reads about the cycle is
  *      written before the restart, whose release store orders it;
- *   7. give long-free pages back to the OS.
+ *   7. give long-free pages back to the OS, beyond what the heap will
+ *      fill again before the next collection.
  * Small spans are swept lazily afterwards by the threads that need them.
  *
  * Pacing: a collection starts when the bytes claimed by allocation since the
  * last one reach max(live * GOGC / 100, floor), where the floor is
- * HGC_MIN_HEAP per registered thread, counting at most one per CPU; with
- * generations, see next_trigger in collector.c.
+ * HGC_MIN_HEAP per thread that allocated since the last collection,
+ * counting at most one per CPU; with generations, see next_trigger in
+ * collector.c.
  */
 #ifndef HGC_COLLECTOR_H
 #define HGC_COLLECTOR_H

@@ -329,8 +329,10 @@ void pageheap_free(span *s)
     pthread_mutex_unlock(&heap_lock);
 }
 
-/* Stamp newly freed runs; runs already stamped keep their older stamp. */
-void pageheap_scavenge(uint64_t cycle, uint64_t age)
+/* Stamp newly freed runs (runs already stamped keep their older stamp),
+ * and release runs at least `age` collections old while the heap maps more
+ * than `keep` bytes. */
+void pageheap_scavenge(uint64_t cycle, uint64_t age, size_t keep)
 {
     pthread_mutex_lock(&heap_lock);
     for (int b = 0; b < NBUCKETS; b++) {
@@ -341,7 +343,7 @@ void pageheap_scavenge(uint64_t cycle, uint64_t age)
                 s->free_cycle = cycle;
                 continue;
             }
-            if (cycle - s->free_cycle < age)
+            if (cycle - s->free_cycle < age || in_use_bytes + free_unreleased_bytes <= keep)
                 continue;
             os_release((void *)s->base, s->npages * PAGE_SIZE);
             free_unreleased_bytes -= s->npages * PAGE_SIZE;

@@ -54,6 +54,7 @@ typedef struct thread_rec {
     _Atomic size_t alloc_bytes;
     _Atomic size_t freed_bytes;
     size_t claim_pending;           /* collector.c: claims not yet published */
+    size_t alloc_at_collect;        /* collector.c: alloc_bytes at the last collection */
     uint64_t stress_left;           /* HGC_GC_STRESS: allocations until the next collection */
 
     /* Signal handshake.  in_crit and stop_pending are touched by the owner
