@@ -49,6 +49,9 @@ static inline uintptr_t os_stack_pointer(void)
     return sp;
 }
 
+/* Give the CPU to another runnable thread, if there is one. */
+void os_yield(void);
+
 /* Futex-style wait: sleep while *addr == expected (may wake spuriously).
  * Both are async-signal-safe. */
 void os_wait_on(const unsigned *addr, unsigned expected);

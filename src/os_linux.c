@@ -8,6 +8,7 @@
 #include <linux/futex.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <string.h>
@@ -113,6 +114,11 @@ __attribute__((noinline)) void os_spill_registers(uintptr_t regs[OS_NREGS])
     __builtin_unwind_init();
     memset(regs, 0, OS_NREGS * sizeof regs[0]);
 #endif
+}
+
+void os_yield(void)
+{
+    sched_yield();
 }
 
 void os_wait_on(const unsigned *addr, unsigned expected)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "os.h"
 #include "stw.h"
 #include "util.h"
 
@@ -84,9 +85,14 @@ void stw_init(int sig)
  * as stopped: it touches no heap object until it leaves, and leaving waits
  * for the restart; it is scanned from the state it saved on entry.  Acks
  * only wake this loop (a late one may post after it ended): it counts
- * threads, not posts. */
+ * threads, not posts.  It polls for ACK_SPIN_NS before it sleeps: most
+ * stops complete within that, and waking a sleeping collector costs about
+ * as much again (tens of microseconds on a virtual machine, whose idle CPU
+ * must be woken by the host). */
+#define ACK_SPIN_NS 100000
 static void wait_for_acks(unsigned round)
 {
+    uint64_t spin_until = os_now_ns() + ACK_SPIN_NS;
     for (;;) {
         bool waiting = false;
         for (thread_rec *t = threads_first(); t; t = t->next) {
@@ -100,7 +106,10 @@ static void wait_for_acks(unsigned round)
         }
         if (!waiting)
             break;
-        os_sem_wait_ns(1000000); /* an ack wakes it sooner */
+        if (os_now_ns() < spin_until)
+            os_yield(); /* to a thread that must run to ack, if it waits here */
+        else
+            os_sem_wait_ns(1000000); /* an ack wakes it sooner */
     }
     os_sem_drain(); /* posts of acks counted by a recheck instead */
 }
