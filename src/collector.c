@@ -374,10 +374,13 @@ NOINLINE int collector_collect(enum gc_reason why)
     if (pause > stats.pause_max_ns)
         stats.pause_max_ns = pause;
 
-    /* Keep the pages the heap will fill again before the next collection
-     * (plus an eighth): releasing them would only fault them back in. */
-    size_t goal = live + (next == SIZE_MAX ? heap_floor() : next);
-    pageheap_scavenge(stats.collections, 2, goal + goal / 8);
+    /* Keep the heap floor (plus an eighth): a heap that small fills it
+     * again before the next collection, so releasing those pages would
+     * only fault them back in.  A bigger heap releases what stayed free
+     * for two cycles, as its peak RSS may not grow with kept runs that do
+     * not fit what it asks for next. */
+    size_t floor = heap_floor();
+    pageheap_scavenge(stats.collections, 2, floor + floor / 8);
     if (trace_on()) {
         static const char *const reasons[] = {"allocation", "explicit", "verify", "stress",
                                               "out of memory", "minor"};

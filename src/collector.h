@@ -13,8 +13,7 @@
  *   6. publish the new cycle number, live bytes and trigger, then restart
  *      the world.  Everything a running mutator reads about the cycle is
  *      written before the restart, whose release store orders it;
- *   7. give long-free pages back to the OS, beyond what the heap will
- *      fill again before the next collection.
+ *   7. give long-free pages back to the OS, beyond the heap floor.
  * Small spans are swept lazily afterwards by the threads that need them.
  *
  * Pacing: a collection starts when the bytes claimed by allocation since the

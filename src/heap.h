@@ -292,8 +292,7 @@ void pageheap_free(span *s);
  * fields and page info.  The caller holds s exclusively. */
 void pageheap_set_small(span *s, unsigned kind, unsigned cls);
 /* Give back to the OS the pages of free spans that stayed free for at least
- * `age` collections, as long as the heap maps more than `keep` bytes (what
- * it will use again before the next collection need not fault back in). */
+ * `age` collections, as long as the heap maps more than `keep` bytes. */
 void pageheap_scavenge(uint64_t cycle, uint64_t age, size_t keep);
 /* Bytes of spans in use, and those plus free pages not yet released, read
  * together.  Takes the heap lock: a registered thread calls it only inside
