@@ -379,8 +379,8 @@ NOINLINE int collector_collect(enum gc_reason why)
      * only fault them back in.  A bigger heap releases what stayed free
      * for two cycles, as its peak RSS may not grow with kept runs that do
      * not fit what it asks for next. */
-    size_t floor = heap_floor();
-    pageheap_scavenge(stats.collections, 2, floor + floor / 8);
+    size_t keep = heap_floor();
+    pageheap_scavenge(stats.collections, 2, keep + keep / 8);
     if (trace_on()) {
         static const char *const reasons[] = {"allocation", "explicit", "verify", "stress",
                                               "out of memory", "minor"};

@@ -5,9 +5,6 @@
  *             thread waits: the heap floor counts only the thread that
  *             allocates, so collections run about every HGC_MIN_HEAP bytes
  *             (4 MiB here), not every 8
- *   parallel  two threads make 32 MiB of garbage each at once: with two
- *             CPUs the floor is 8 MiB, so they collect no more often per
- *             byte than one thread alone
  *   release   256 MiB of dropped objects go back to the OS: after a few
  *             collections the heap maps and the process holds far less
  *
@@ -80,45 +77,6 @@ static void case_idle(void)
                (unsigned long long)n);
 }
 
-/* -------------------------------------------------------------- parallel */
-
-static pthread_barrier_t par_start;
-
-static void *par_main(void *arg)
-{
-    (void)arg;
-    hgc_thread_register();
-    pthread_barrier_wait(&par_start);
-    garbage(8 * FLOOR);
-    hgc_thread_unregister();
-    return NULL;
-}
-
-static void case_parallel(void)
-{
-    pthread_t th[2];
-    CHECK(pthread_barrier_init(&par_start, NULL, 3) == 0);
-    for (int i = 0; i < 2; i++)
-        CHECK(pthread_create(&th[i], NULL, par_main, NULL) == 0);
-    uint64_t c0 = collections();
-    hgc_blocking_enter();
-    pthread_barrier_wait(&par_start);
-    for (int i = 0; i < 2; i++)
-        CHECK(pthread_join(th[i], NULL) == 0);
-    hgc_blocking_leave();
-    uint64_t n = collections() - c0;
-    CHECK(pthread_barrier_destroy(&par_start) == 0);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("parallel: %llu collections in %zu MiB on %ld CPUs\n", (unsigned long long)n,
-           16 * FLOOR / MiB, cpus);
-    /* One thread alone: 16; two in parallel on two CPUs: about 8 (the
-     * first collection counts them; a thread that finishes first leaves
-     * the other alone at the single floor). */
-    if (!stressed() && cpus >= 2)
-        CHECKF(n <= 13, "%llu collections in 16 floors of garbage made by two threads at once",
-               (unsigned long long)n);
-}
-
 /* --------------------------------------------------------------- release */
 
 static long rss_kib(void)
@@ -170,7 +128,6 @@ int main(void)
 {
     hgc_init();
     case_idle();
-    case_parallel();
     case_release();
     printf("test_pacing: ok\n");
     return 0;
