@@ -146,8 +146,8 @@ void collector_add_min_heap(size_t bytes)
  * counted by the last one (under the world lock). */
 static size_t allocating_threads = 1;
 
-/* World stopped: count the threads that claimed memory since the last
- * collection.  A thread parked in pthread_join, or waiting for work, does
+/* World stopped: count the threads whose alloc_bytes moved since the last
+ * collection (span claims, and slots an owner freed for reuse).  A thread parked in pthread_join, or waiting for work, does
  * not allocate: counting it would give one allocating thread the floor of
  * two, and two the collections of one each (each collection stops both). */
 static void count_allocating_threads(void)

@@ -608,22 +608,21 @@ static void run_child(const char *name, const char *const *env)
     free(c.err);
 }
 
+/* The cases that run_child starts in a process of their own. */
+static const struct {
+    const char *name;
+    int (*run)(void);
+} children[] = {
+    {"reclaim", child_reclaim}, {"off", child_off},     {"backoff", child_backoff},
+    {"closed", child_closed},   {"reuse", child_reuse}, {"building", child_building},
+    {"cached", child_cached},
+};
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "reclaim") == 0)
-        return child_reclaim();
-    if (argc > 1 && strcmp(argv[1], "off") == 0)
-        return child_off();
-    if (argc > 1 && strcmp(argv[1], "backoff") == 0)
-        return child_backoff();
-    if (argc > 1 && strcmp(argv[1], "closed") == 0)
-        return child_closed();
-    if (argc > 1 && strcmp(argv[1], "reuse") == 0)
-        return child_reuse();
-    if (argc > 1 && strcmp(argv[1], "building") == 0)
-        return child_building();
-    if (argc > 1 && strcmp(argv[1], "cached") == 0)
-        return child_cached();
+    for (size_t i = 0; argc > 1 && i < sizeof children / sizeof children[0]; i++)
+        if (strcmp(argv[1], children[i].name) == 0)
+            return children[i].run();
 
     static const char *const off_env[] = {"HGC_GENERATIONAL=0", NULL};
     run_child("off", off_env);
