@@ -147,9 +147,10 @@ void collector_add_min_heap(size_t bytes)
 static size_t allocating_threads = 1;
 
 /* World stopped: count the threads whose alloc_bytes moved since the last
- * collection (span claims, and slots an owner freed for reuse).  A thread parked in pthread_join, or waiting for work, does
- * not allocate: counting it would give one allocating thread the floor of
- * two, and two the collections of one each (each collection stops both). */
+ * collection (span claims, and slots an owner freed for reuse).  A thread
+ * parked in pthread_join, or waiting for work, does not allocate: counting
+ * it would give one allocating thread the floor of two, and two the
+ * collections of one each (each collection stops both). */
 static void count_allocating_threads(void)
 {
     size_t n = 0;
