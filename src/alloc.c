@@ -33,7 +33,10 @@ typedef struct central {
     _Atomic size_t nunswept; /* length of unswept, for lock-free peeks */
 } central;
 
-static central centrals[NKINDS][NCLASSES];
+/* In metadata memory, like free_runs (pageheap.c): static data is scanned
+ * as roots at every collection -- this library's own, too -- and the list
+ * heads, which hold only descriptor addresses, would be 64 KiB of it. */
+static central (*centrals)[NCLASSES];
 static _Atomic size_t unswept_total;
 
 /* Batches.  Frees into a span that the freeing thread does not cache go to
@@ -72,6 +75,7 @@ void alloc_init(void)
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    centrals = meta_alloc(NKINDS * sizeof *centrals);
     for (int k = 0; k < NKINDS; k++)
         for (int c = 0; c < NCLASSES; c++) {
             central *ce = &centrals[k][c];

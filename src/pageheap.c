@@ -31,7 +31,9 @@ _Atomic uintptr_t hgc__heap_lo = UINTPTR_MAX, hgc__heap_hi = 0;
 #define NBUCKETS 128
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
-static span free_runs[NBUCKETS]; /* list heads (sentinels) */
+/* List heads (sentinels), NBUCKETS of them, in metadata memory: static
+ * data is scanned as roots (see centrals in alloc.c). */
+static span *free_runs;
 static span *spare_descs;        /* recycled descriptors, linked by next */
 static arena **all_arenas;       /* for walks; grows by doubling */
 static size_t narenas, arenas_cap;
@@ -42,6 +44,7 @@ static _Atomic size_t heap_limit = SIZE_MAX;
 
 void pageheap_init(void)
 {
+    free_runs = meta_alloc(NBUCKETS * sizeof *free_runs);
     for (int i = 0; i < NBUCKETS; i++)
         span_list_init(&free_runs[i]);
     hgc__arena_table = os_reserve(ARENA_TABLE_SIZE * sizeof(arena *), 4096);

@@ -18,9 +18,11 @@
 #include "util.h"
 
 __thread thread_rec *hgc__self;
-/* Never written: every fast path that reads it fails before any store. */
-static tcache no_cache;
-__thread tcache *hgc__tcache = &no_cache;
+/* Never written: every fast path that reads it fails before any store.
+ * Const, so it lies in read-only data: not scanned as a root, and a write
+ * would fault. */
+static const tcache no_cache;
+__thread tcache *hgc__tcache = (tcache *)&no_cache;
 
 /* The world lock is a ticket lock: first come, first served.  A thread
  * that collects back to back (hgc_collect in a loop) would otherwise take
@@ -143,7 +145,7 @@ void threads_unregister(void)
     threads_lock();
     unlink_rec(t);
     hgc__self = NULL;
-    hgc__tcache = &no_cache;
+    hgc__tcache = (tcache *)&no_cache;
     threads_unlock();
     pthread_setspecific(exit_key, NULL);
 }
