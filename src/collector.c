@@ -319,6 +319,7 @@ NOINLINE int collector_collect(enum gc_reason why)
     if (!major)
         mark_promote_phase();
     finalize_after_mark();
+    gen_marking_done();
     event(COLLECT_MARK_END);
     tt.marked = tt.verified = os_now_ns();
     if (verify_mode || why == GC_REASON_VERIFY) {

@@ -70,11 +70,18 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);
 bool gen_was_written(uintptr_t p);
 /* World stopped, major collection, before marking: clear every mark. */
 void gen_clear_marks(void);
+struct span;
+/* Every mark byte of small span s (held exclusively) is 0 now: until the
+ * next marking, gen_clear_marks may skip it.  Mostly-garbage heaps are
+ * mostly such spans, and clearing their marks again would cost a pass over
+ * a sixteenth of the heap in every major pause. */
+void gen_marks_zeroed(struct span *s);
+/* World stopped, marking over: any span may hold marks again. */
+void gen_marking_done(void);
 /* World stopped, after marking (and verification): protect the pages that
  * the collection found to hold old objects -- if `apply`; pacing says
  * whether the next collection can use it. */
 void gen_protect(bool apply);
-struct span;
 /* Span s (held exclusively) holds no object any more: lift the protection
  * gen_protect may have left on its pages, so that reusing them does not
  * fault page by page. */

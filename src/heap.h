@@ -104,6 +104,7 @@ typedef struct span {
     _Atomic(struct tcache *) owner; /* the cache holding it, or NULL */
     uint64_t free_cycle;     /* FREE spans: collection count when freed */
     size_t req_size;         /* large: requested bytes */
+    uint64_t zero_cycle;     /* small: gen.c, every mark byte 0 since that marking */
     struct span *next, *prev;
 } span;
 

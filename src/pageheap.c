@@ -302,6 +302,7 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
     s->elem_size = hgc__class_size[cls];
     s->nelems = hgc__class_geom[cls].nelems;
     s->div_magic = hgc__class_geom[cls].magic;
+    s->zero_cycle = 0; /* its marks are not known to be 0 (gen.c) */
     set_pinfo(s, (uint16_t)(kind << PINFO_KIND_SHIFT | cls), true);
 }
 

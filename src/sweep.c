@@ -95,6 +95,7 @@ enum sweep_result sweep_span(span *s)
          * survivors that died (heap.h). */
         if (any)
             memset(s->marks, 0, mark_bytes);
+        gen_marks_zeroed(s);
         gen_span_emptied(s);
         return SWEEP_EMPTY;
     }
