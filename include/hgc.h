@@ -136,7 +136,11 @@ HGC_API void hgc_remove_roots(void *lo, void *hi);
 /* Register / unregister the calling thread.  Both are idempotent.  A thread
  * registers itself on its first allocation and is unregistered when it
  * exits; explicit calls are needed only for threads that hold hgc pointers
- * without allocating. */
+ * without allocating.  Once a thread has exited, the value it returned (or
+ * passed to pthread_exit) is held only by pthread until the join, where
+ * the collector does not look: hand results over through memory it scans,
+ * or start the thread with GC_pthread_create (gc.h), which keeps the value
+ * until GC_pthread_join. */
 HGC_API void hgc_thread_register(void);
 HGC_API void hgc_thread_unregister(void);
 

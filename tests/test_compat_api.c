@@ -13,7 +13,9 @@
  *   - typed allocation: only described words keep objects alive;
  *   - the warning procedure and GC_oom_fn on a heap limit;
  *   - collection events, and threads through the GC_THREADS redirects
- *     (an argument reachable only through pthread_create survives);
+ *     (an argument reachable only through pthread_create survives, and so
+ *     does a return value or pthread_exit's value between the thread's exit
+ *     and the join; unjoined threads keep nothing);
  *   - an unsupported call (GC_new_kind) aborts with a message naming it, so
  *     does GC_register_disappearing_link of a link outside the heap.
  */
@@ -26,6 +28,9 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define MIN_DEAD(n) ((n) * 9 / 10)
 
@@ -353,6 +358,96 @@ static TEST_NOINLINE void start_threads(pthread_t *t, int n)
 
 static void *blocked(void *cd) { return cd; }
 
+/* A thread's return value: between the thread's exit (which unregisters
+ * it) and the join it lives only in pthread's memory, which is not
+ * scanned.  Through GC_pthread_create it survives collections there. */
+static void **result_link; /* malloc memory: not a root */
+static _Atomic int result_made;
+
+/* arg: whether to leave by pthread_exit (GC_pthread_exit) */
+static void *make_result(void *arg)
+{
+    uint64_t *r = GC_MALLOC_ATOMIC(64 * sizeof *r);
+    for (int i = 0; i < 64; i++)
+        r[i] = (uint64_t)i * 7 + 1;
+    *result_link = r;
+    CHECK(GC_general_register_disappearing_link(result_link, r) == GC_SUCCESS);
+    atomic_store(&result_made, 1);
+    if (arg)
+        pthread_exit(r);
+    return r;
+}
+
+static TEST_NOINLINE void start_result_thread(pthread_t *t, bool by_exit, size_t threads_before)
+{
+    atomic_store(&result_made, 0);
+    CHECK(pthread_create(t, NULL, make_result, by_exit ? &result_made : NULL) == 0);
+    while (!atomic_load(&result_made) || test_stats().threads > threads_before)
+        sched_yield(); /* until it has exited and unregistered */
+}
+
+static void check_thread_result(bool by_exit)
+{
+    result_link = calloc(1, sizeof *result_link);
+    CHECK(result_link != NULL);
+    pthread_t t;
+    start_result_thread(&t, by_exit, test_stats().threads);
+    test_clear_stack();
+    for (int i = 0; i < 3; i++) {
+        test_churn(MiB);
+        GC_gcollect();
+    }
+    CHECKF(*result_link != NULL,
+           "a finished thread's return value (%s) was collected before the join",
+           by_exit ? "pthread_exit" : "returned");
+    uint64_t *r = NULL;
+    CHECK(pthread_join(t, (void **)&r) == 0 && r == *result_link);
+    for (int i = 0; i < 64; i++)
+        CHECK(r[i] == (uint64_t)i * 7 + 1);
+    GC_unregister_disappearing_link(result_link);
+    free(result_link);
+}
+
+static void *big_result(void *arg)
+{
+    (void)arg;
+    return GC_MALLOC(4096);
+}
+
+/* Threads nobody joins -- detached when created, or after they ended --
+ * keep nothing: 512 of them returning 4 KiB each would keep 2 MiB. */
+static void check_detached_results(void)
+{
+    GC_gcollect();
+    size_t live_before = test_stats().live_bytes;
+    pthread_attr_t attr;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0);
+    size_t threads_before = test_stats().threads;
+    for (int round = 0; round < 16; round++) {
+        pthread_t t[32];
+        for (int i = 0; i < 32; i++)
+            CHECK(pthread_create(&t[i], i % 2 ? &attr : NULL, big_result, NULL) == 0);
+        while (test_stats().threads > threads_before)
+            sched_yield(); /* every one has exited */
+        for (int i = 0; i < 32; i += 2)
+            CHECK(pthread_detach(t[i]) == 0);
+    }
+    pthread_attr_destroy(&attr);
+    test_clear_stack();
+    GC_gcollect();
+    size_t live_after = test_stats().live_bytes;
+    CHECKF(live_after < live_before + 512 * 1024,
+           "live bytes grew from %zu to %zu over 512 unjoined threads", live_before, live_after);
+}
+
+static void test_thread_results(void)
+{
+    check_thread_result(false);
+    check_thread_result(true);
+    check_detached_results();
+}
+
 static void test_threads_and_events(void)
 {
     GC_set_on_collection_event(on_event);
@@ -430,6 +525,7 @@ int main(int argc, char **argv)
     test_typed();
     test_limits();
     test_threads_and_events();
+    test_thread_results();
     test_unsupported();
     printf("test_compat_api: ok\n");
     return 0;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 
 /* Declare the GC_pthread_* wrappers, without renaming pthread_create here. */
 #define GC_THREADS
@@ -18,23 +19,79 @@
 #include "../stw.h"
 #include "../threads.h"
 
-/* What a new thread runs, held in an uncollectable object until the thread
- * is registered: arg may be the only reference to a heap object, and
- * neither the creating thread's stack nor pthread's memory is sure to hold
- * it meanwhile. */
+/* A thread started by GC_pthread_create, in an uncollectable object (so
+ * scanned, and a root) from before the thread starts until it is joined
+ * or detached.  It keeps two things alive that nothing else would: the
+ * argument, until the new thread is registered (neither the creating
+ * thread's stack nor pthread's memory is sure to hold it meanwhile), and
+ * the return value, from the thread's exit -- which unregisters it, so its
+ * stack is no longer scanned -- until the join, which would otherwise find
+ * it only in pthread's memory.  Records are linked on `started`; the links
+ * and the flags are under started_lock. */
 typedef struct start_info {
     void *(*start)(void *);
     void *arg;
+    void *result;
+    pthread_t id;
+    bool finished;        /* its thread has exited */
+    bool detached;        /* nobody will join it: it goes when the thread does */
+    bool created;         /* GC_pthread_create is done with it (and set id) */
+    struct start_info *next, *prev;
 } start_info;
+
+static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
+static start_info *started;
+static __thread start_info *my_start; /* the calling thread's record, for GC_pthread_exit */
+
+static void started_unlink(start_info *si)
+{
+    if (si->prev)
+        si->prev->next = si->next;
+    else
+        started = si->next;
+    if (si->next)
+        si->next->prev = si->prev;
+}
+
+/* The listed record of thread id that is not detached and whose thread
+ * has (finished) or has not exited, if any (lock held). */
+static start_info *started_find(pthread_t id, bool finished)
+{
+    for (start_info *si = started; si; si = si->next)
+        if (pthread_equal(si->id, id) && si->finished == finished && !si->detached)
+            return si;
+    return NULL;
+}
+
+/* The thread's end, by return, pthread_exit or cancellation: a detached
+ * thread's record goes now, a joinable one's waits for the join. */
+static void thread_finish(void *p)
+{
+    start_info *si = p;
+    pthread_mutex_lock(&started_lock);
+    si->finished = true;
+    bool drop = si->detached && si->created; /* else the creator drops it */
+    if (drop)
+        started_unlink(si);
+    pthread_mutex_unlock(&started_lock);
+    my_start = NULL;
+    if (drop)
+        hgc_free(si);
+}
 
 static void *thread_start(void *p)
 {
     hgc_thread_register();
     start_info *si = p;
-    void *(*start)(void *) = si->start;
+    my_start = si;
     void *arg = si->arg; /* now on this registered thread's stack */
-    hgc_free(si);
-    return start(arg); /* hgc unregisters the thread when it exits */
+    si->arg = NULL;
+    void *r;
+    pthread_cleanup_push(thread_finish, si);
+    r = si->start(arg);
+    si->result = r;
+    pthread_cleanup_pop(1);
+    return r; /* hgc unregisters the thread when it exits */
 }
 
 int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
@@ -45,16 +102,97 @@ int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*sta
         return EAGAIN;
     si->start = start;
     si->arg = arg;
-    int rc = pthread_create(thread, attr, thread_start, si);
+    int state = PTHREAD_CREATE_JOINABLE;
+    if (attr)
+        pthread_attr_getdetachstate(attr, &state);
+    si->detached = state == PTHREAD_CREATE_DETACHED;
+    pthread_mutex_lock(&started_lock);
+    si->next = started;
+    if (started)
+        started->prev = si;
+    started = si;
+    pthread_mutex_unlock(&started_lock);
+    pthread_t id;
+    int rc = pthread_create(&id, attr, thread_start, si);
+    pthread_mutex_lock(&started_lock);
+    start_info *stale = NULL;
+    bool drop = rc != 0;
+    if (rc == 0) {
+        /* A record left with this id was joined without the wrapper (an
+         * id is reused only after its thread was joined or detached). */
+        stale = started_find(id, true);
+        if (stale)
+            started_unlink(stale);
+        si->id = id;
+        si->created = true;
+        drop = si->finished && si->detached; /* it ended already */
+    }
+    if (drop)
+        started_unlink(si);
+    pthread_mutex_unlock(&started_lock);
+    if (drop)
+        hgc_free(si);
+    if (stale)
+        hgc_free(stale);
+    if (rc == 0)
+        *thread = id;
+    return rc;
+}
+
+/* Waits as in a blocking region: a thread parked here touches no heap
+ * object, so collections need not stop it.  The value goes through a local
+ * and reaches *retval only after the region -- retval may point into the
+ * heap -- while the record keeps it alive. */
+int GC_pthread_join(pthread_t thread, void **retval)
+{
+    void *r = NULL;
+    hgc_blocking_enter();
+    int rc = pthread_join(thread, &r);
+    hgc_blocking_leave();
     if (rc != 0)
+        return rc;
+    if (retval)
+        *retval = r;
+    pthread_mutex_lock(&started_lock);
+    start_info *si = started_find(thread, true);
+    if (si)
+        started_unlink(si);
+    pthread_mutex_unlock(&started_lock);
+    if (si)
+        hgc_free(si);
+    return 0;
+}
+
+int GC_pthread_detach(pthread_t thread)
+{
+    /* Find the record first: once detached, the thread may exit and its
+     * id be reused at any moment. */
+    pthread_mutex_lock(&started_lock);
+    start_info *si = started_find(thread, false);
+    if (!si)
+        si = started_find(thread, true);
+    int rc = pthread_detach(thread);
+    bool drop = false;
+    if (rc == 0 && si) {
+        si->detached = true;
+        drop = si->finished; /* else thread_finish drops it */
+        if (drop)
+            started_unlink(si);
+    }
+    pthread_mutex_unlock(&started_lock);
+    if (drop)
         hgc_free(si);
     return rc;
 }
 
-int GC_pthread_join(pthread_t thread, void **retval) { return pthread_join(thread, retval); }
-int GC_pthread_detach(pthread_t thread) { return pthread_detach(thread); }
 int GC_pthread_cancel(pthread_t thread) { return pthread_cancel(thread); }
-void GC_pthread_exit(void *retval) { pthread_exit(retval); }
+
+void GC_pthread_exit(void *retval)
+{
+    if (my_start)
+        my_start->result = retval;
+    pthread_exit(retval);
+}
 
 /* A thread that blocked the stop signal could never stop: keep it open. */
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
