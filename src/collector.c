@@ -389,7 +389,7 @@ NOINLINE int collector_collect(enum gc_reason why)
         size_t heap, mapped;
         pageheap_bytes(&heap, &mapped);
         tt.end = os_now_ns();
-        trace_cycle(&tt, reasons[why], major, live, heap);
+        trace_cycle(&tt, reasons[why], major, live, heap, mark_stack_bytes());
     }
     event(COLLECT_END);
     threads_unlock();

@@ -7,6 +7,7 @@
 #include "mark.h"
 #include "options.h"
 #include "os.h"
+#include "util.h"
 
 bool hgc__sticky_marks;
 /* Write tracking works: registered for every arena, and not in a forked
@@ -71,9 +72,10 @@ static bool any_old(const span *s, uint32_t first, uint32_t last)
     return false;
 }
 
-/* Push the old objects of span s that overlap [lo, hi) (within s) and note
- * their pages for protection. */
-static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *bytes)
+/* Count the bytes of the old objects of span s that overlap [lo, hi)
+ * (within s) into *bytes; with push, also push them and note their pages
+ * for protection. */
+static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push, size_t *bytes)
 {
     if (s->kind == KIND_ATOMIC)
         return;
@@ -87,10 +89,12 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *b
         if (hi > end)
             hi = end;
         if (lo < hi) {
-            mark_push_range(lo, hi, typed);
             *bytes += hi - lo;
-            /* A page of s in this arena (s may begin in an earlier one). */
-            a->protect[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
+            if (push) {
+                mark_push_range(lo, hi, typed);
+                /* A page of s in this arena (s may begin in an earlier one). */
+                a->protect[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
+            }
         }
         return;
     }
@@ -105,12 +109,13 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, size_t *b
     for (uint32_t i = first; i <= last; i++) {
         uintptr_t obj = s->base + (uintptr_t)i * size;
         if (*span_mark_of(s, obj) == MARK_OLD) {
-            mark_push_range(obj, obj + size, typed);
+            if (push)
+                mark_push_range(obj, obj + size, typed);
             *bytes += size;
             found = true;
         }
     }
-    if (found)
+    if (found && push)
         a->protect[(s->base >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
 }
 
@@ -158,21 +163,62 @@ bool gen_was_written(uintptr_t p)
     return lo < nwritten && written[2 * lo] <= p;
 }
 
+/* The walk of the written pages pushes old objects until PUSH_DEFER_AT
+ * entries wait, then only counts, keeping the rest of the runs as `tail`:
+ * draining them as they are pushed would mark for nothing if the count
+ * then passed the limit and the collection turned major, and walking the
+ * pages again (the kernel's page-table walk) would add to every pause.
+ * Past the limit, the tail is pushed and drained a batch at a time, so
+ * that the mark stack stays short when old objects were written all over:
+ * pushed at once, 800,000 of them took 13 MiB of stack (kept for good). */
+#define PUSH_DEFER_AT 32768
+
+typedef struct tail_run {
+    arena *a;
+    uintptr_t lo, hi;
+} tail_run;
+static tail_run *tail;
+static size_t ntail, tail_cap;
+
+static void tail_add(arena *a, uintptr_t lo, uintptr_t hi)
+{
+    if (ntail == tail_cap) {
+        size_t ncap = tail_cap ? tail_cap * 2 : 1024;
+        tail_run *n = os_reserve(ncap * sizeof *n, 4096);
+        if (!n)
+            hgc__fatal("out of memory for the list of written pages");
+        if (tail) {
+            memcpy(n, tail, ntail * sizeof *n);
+            os_unmap(tail, tail_cap * sizeof *n);
+        }
+        tail = n;
+        tail_cap = ncap;
+    }
+    tail[ntail++] = (tail_run){a, lo, hi};
+}
+
 typedef struct push_state {
     arena *a;
+    bool push;            /* else count, and keep the runs in `tail` */
+    bool drain;           /* drain every PUSH_DEFER_AT entries */
     size_t bytes, limit;
 } push_state;
 
-/* os_wt_each_written callback: [lo, hi) inside one arena. */
-static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
+/* The old objects of the spans in [lo, hi), inside ps->a. */
+static void push_old_run(push_state *ps, uintptr_t lo, uintptr_t hi)
 {
-    push_state *ps = arg;
     arena *a = ps->a;
-    if (record_written)
-        note_written(lo, hi);
-    if (ps->bytes > ps->limit)
-        return; /* the collection will be major: stop pushing */
+    if (!ps->push)
+        tail_add(a, lo, hi);
     while (lo < hi) {
+        if (ps->push && mark_pending() >= PUSH_DEFER_AT) {
+            if (ps->drain) {
+                mark_drain();
+            } else {
+                ps->push = false;
+                tail_add(a, lo, hi);
+            }
+        }
         span *s = atomic_load_explicit(&a->pages[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
                                        memory_order_relaxed);
         uintptr_t end = s->base + s->npages * PAGE_SIZE;
@@ -180,9 +226,20 @@ static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
             end = hi;
         if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE &&
             (s->has_old || !protection_complete))
-            push_old_in(a, s, lo, end, &ps->bytes);
+            push_old_in(a, s, lo, end, ps->push, &ps->bytes);
         lo = end;
     }
+}
+
+/* os_wt_each_written callback: [lo, hi) inside one arena. */
+static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    push_state *ps = arg;
+    if (record_written)
+        note_written(lo, hi);
+    if (ps->bytes > ps->limit)
+        return; /* the collection will be major: stop counting */
+    push_old_run(ps, lo, hi);
 }
 
 static bool push_arena(arena *a, void *arg)
@@ -200,7 +257,8 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
         tracking = false; /* the program closed our descriptors */
     if (!tracking)
         return GEN_PUSH_FAILED;
-    push_state ps = {NULL, 0, limit};
+    ntail = 0;
+    push_state ps = {.push = true, .limit = limit};
     bool ok = pageheap_each_arena(push_arena, &ps);
     if (record) /* arenas come in creation order, not address order */
         qsort(written, nwritten, 2 * sizeof *written, cmp_run);
@@ -209,7 +267,17 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
         tracking = false; /* the kernel stopped telling: majors from now on */
         return GEN_PUSH_FAILED;
     }
-    return ps.bytes > limit ? GEN_PUSH_TOO_MUCH : GEN_PUSH_OK;
+    if (ps.bytes > limit)
+        return GEN_PUSH_TOO_MUCH; /* nothing drained: nothing marked */
+    if (ntail > 0) {
+        mark_drain();
+        ps.push = ps.drain = true;
+        for (size_t i = 0; i < ntail; i++) {
+            ps.a = tail[i].a;
+            push_old_run(&ps, tail[i].lo, tail[i].hi);
+        }
+    }
+    return GEN_PUSH_OK;
 }
 
 /* ------------------------------------------------------------------ marks */

@@ -51,10 +51,11 @@ bool gen_minor_possible(void);
 /* A new arena [lo, hi) (page heap, heap lock held). */
 void gen_arena_added(uintptr_t lo, uintptr_t hi);
 /* World stopped, before the roots of a minor collection: push every old
- * object on a written page; their bytes go to *old_bytes.  Unless OK, the
+ * object on a written page (draining some of them when there are many);
+ * their bytes go to *old_bytes.  Unless OK, nothing is marked yet and the
  * collection must be major, after mark_begin() again: FAILED, the kernel
  * could not tell; TOO_MUCH, the written old objects passed `limit` bytes
- * (pushing stopped there). */
+ * (counting stopped there). */
 enum gen_push { GEN_PUSH_OK, GEN_PUSH_FAILED, GEN_PUSH_TOO_MUCH };
 /* With record, the written pages are kept for gen_was_written. */
 enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);

@@ -50,9 +50,16 @@ typedef struct mark_entry {
 
 #define MAX_MARKERS 16
 #define PACKET_ENTRIES 512
-/* Large objects are pushed in pieces of this many bytes so that markers can
- * share one big array. */
-#define LARGE_CHUNK ((uintptr_t)64 << 10)
+/* A longer range (a large object, or a window of one) is scanned this many
+ * bytes at a time: draining pushes the rest back first, below what the
+ * piece refers to.  So the stack holds one entry per large object and at
+ * most a piece's referents above it, an idle marker can take the rest from
+ * the bottom, and an overflow loses at most the rest, which the rescan
+ * finds (mark.c, Overflow).  Pushing all pieces at once did neither: the
+ * stacks grew to 2 MiB each for an array of 300,000 pointers, and an array
+ * of more pieces than a capped stack holds overflowed again on every
+ * rescan. */
+#define LARGE_CHUNK ((uintptr_t)16 << 10)
 #define INITIAL_STACK 4096
 /* Ranges marker 0 scans alone before it wakes the helpers: a small heap is
  * marked before they would have woken up (about 100 us of work). */
@@ -239,15 +246,14 @@ static inline void note_protect(arena *a, uintptr_t p)
     __atomic_store_n(&a->protect[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)], 1, __ATOMIC_RELAXED);
 }
 
-/* Push the words of large object s in pieces, so markers can share them. */
+/* Push the words of large object s (drained LARGE_CHUNK at a time). */
 static void push_large(marker *m, span *s)
 {
     if (s->kind == KIND_ATOMIC)
         return;
     uintptr_t tag = s->kind == KIND_TYPED ? ENTRY_TYPED : 0;
     uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
-    for (uintptr_t lo = s->base; lo < end; lo += LARGE_CHUNK)
-        marker_push(m, lo | tag, end - lo > LARGE_CHUNK ? lo + LARGE_CHUNK : end);
+    marker_push(m, s->base | tag, end);
 }
 
 /* A word that points into a page whose page info is 0: a large object, a
@@ -541,6 +547,19 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
         uintptr_t lo = fifo_lo[head], hi = fifo_hi[head];
         head = (head + 1) % PREFETCH_DEPTH;
         count--;
+        if (unlikely(hi - (lo & ~ENTRY_TYPED) > LARGE_CHUNK)) {
+            uintptr_t mid = (lo & ~ENTRY_TYPED) + LARGE_CHUNK;
+            if (unlikely(c.top == c.cap)) {
+                cursor_store(m, &c);
+                marker_push(m, mid | (lo & ENTRY_TYPED), hi);
+                cursor_load(&c, m);
+            } else {
+                c.stack[c.top].lo = mid | (lo & ENTRY_TYPED);
+                c.stack[c.top].hi = hi;
+                c.top++;
+            }
+            hi = mid;
+        }
         if (unlikely(lo & ENTRY_TYPED))
             scan_typed(m, &c, lo, hi);
         else
@@ -768,6 +787,19 @@ void mark_promote_phase(void)
 void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed)
 {
     marker_push(&markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
+}
+
+size_t mark_pending(void)
+{
+    return markers[0].top - markers[0].bot;
+}
+
+size_t mark_stack_bytes(void)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < nmarkers; i++)
+        n += (markers[i].cap + markers[i].promo_cap) * sizeof(mark_entry);
+    return n;
 }
 
 bool mark_is_marked(uintptr_t p)

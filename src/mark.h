@@ -54,6 +54,8 @@ void mark_drain(void);
 /* Push [lo, hi) to be scanned, an old object (or a window of a large one)
  * that is marked already (gen.c); typed: scan by its layout. */
 void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed);
+/* Entries waiting on the collecting thread's mark stack. */
+size_t mark_pending(void);
 /* Finalization (finalize.c), world stopped, after the roots are drained;
  * each is followed by mark_drain().  p points into an object. */
 bool mark_is_marked(uintptr_t p);
@@ -66,5 +68,8 @@ void mark_referents(uintptr_t p, bool skip_self);
  * survivor value.  An object that became a survivor and then old in one
  * minor collection counts in both; the totals feed pacing only. */
 void mark_totals(size_t *old_bytes, size_t *survivor_bytes);
+/* Bytes the markers' stacks and promotion lists hold; they keep the size
+ * of the deepest marking so far (for HGC_TRACE). */
+size_t mark_stack_bytes(void);
 
 #endif

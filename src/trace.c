@@ -4,7 +4,8 @@
  *
  * Per collection, written once the world runs again:
  *   "collection"      the whole cycle (complete event, ph "X"), with the
- *                     reason, live and heap bytes;
+ *                     reason, live and heap bytes, and the bytes the mark
+ *                     stacks hold;
  *   "stop the world"  the pause, from the stop request to the restart;
  *   "finish sweep", "stop", "mark", "verify" (when on), "prepare sweep":
  *                     its phases, nested under the cycle;
@@ -109,16 +110,17 @@ static void complete(char *buf, size_t cap, size_t *len, const char *name, const
 }
 
 void trace_cycle(const trace_times *t, const char *reason, bool major, size_t live_bytes,
-                 size_t heap_bytes)
+                 size_t heap_bytes, size_t mark_stack_bytes)
 {
     if (trace_fd < 0)
         return;
-    char buf[4096], args[160];
+    char buf[4096], args[200];
     size_t len = 0;
     int tid = (int)gettid();
     snprintf(args, sizeof args,
-             "{\"reason\":\"%s\",\"kind\":\"%s\",\"live_bytes\":%zu,\"heap_bytes\":%zu}",
-             reason, major ? "major" : "minor", live_bytes, heap_bytes);
+             "{\"reason\":\"%s\",\"kind\":\"%s\",\"live_bytes\":%zu,\"heap_bytes\":%zu,"
+             "\"mark_stack_bytes\":%zu}",
+             reason, major ? "major" : "minor", live_bytes, heap_bytes, mark_stack_bytes);
     complete(buf, sizeof buf, &len, "collection", "gc", t->start, t->end, tid, args);
     complete(buf, sizeof buf, &len, "finish sweep", "gc", t->start, t->swept, tid, NULL);
     complete(buf, sizeof buf, &len, "stop the world", "pause", t->stop, t->restarted, tid, NULL);

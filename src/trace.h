@@ -20,7 +20,7 @@ void trace_init(void);              /* opens HGC_TRACE's file, if set */
 bool trace_on(void);
 /* Under the world lock, after the restart. */
 void trace_cycle(const trace_times *t, const char *reason, bool major, size_t live_bytes,
-                 size_t heap_bytes);
+                 size_t heap_bytes, size_t mark_stack_bytes);
 void trace_after_fork_child(void);  /* the child does not write the parent's file */
 
 #endif

@@ -35,6 +35,9 @@
  *               after each collection costs no write fault
  *   closed      (child) the program closes hgc's descriptors and reuses the
  *               numbers: collections turn major and stay correct
+ *   stack       (child, HGC_TRACE) a minor collection of old data written
+ *               all over keeps the mark stacks short (the trace says how
+ *               long they got)
  *   off         (child, HGC_GENERATIONAL=0) no collection is minor
  *   fork        a forked child collects with majors only, correctly
  *
@@ -595,6 +598,54 @@ static void case_fork(void)
     young_through(old, 1);
 }
 
+/* Child (HGC_TRACE set): a minor collection of old data written all over
+ * -- every one of many old small objects, and every slot of an old table
+ * -- marks without a deep mark stack: the old objects on written pages are
+ * drained as they are pushed, and the table's written window is scanned in
+ * pieces.  Pushed at once, each would take 4.8 MiB of stack. */
+#define WRITTEN_ALL 300000
+
+static size_t trace_mark_stack_bytes(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    char line[1024];
+    size_t last = SIZE_MAX;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "\"mark_stack_bytes\":");
+        if (p)
+            last = (size_t)strtoull(p + strlen("\"mark_stack_bytes\":"), NULL, 10);
+    }
+    fclose(f);
+    CHECKF(last != SIZE_MAX, "no mark_stack_bytes in the trace %s", path);
+    return last;
+}
+
+static int child_stack(void)
+{
+    node **objs = (node **)hgc_malloc(WRITTEN_ALL * sizeof *objs);
+    node **table = (node **)hgc_malloc(WRITTEN_ALL * sizeof *table);
+    CHECK(objs != NULL && table != NULL);
+    for (size_t i = 0; i < WRITTEN_ALL; i++) {
+        objs[i] = young();
+        table[i] = young();
+    }
+    hgc_collect(); /* all old */
+    for (size_t i = 0; i < WRITTEN_ALL; i++) {
+        objs[i]->kid = young();
+        table[i] = young();
+    }
+    CHECK(minor() == 1);
+    size_t stack = trace_mark_stack_bytes(getenv("HGC_TRACE"));
+    CHECKF(stack <= 2 * MiB, "the minor collection grew the mark stacks to %zu bytes", stack);
+    overwrite_free_slots(2 * WRITTEN_ALL);
+    for (size_t i = 0; i < WRITTEN_ALL; i++) {
+        check_young(objs[i]->kid);
+        check_young(table[i]);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static void run_child(const char *name, const char *const *env)
@@ -615,7 +666,7 @@ static const struct {
 } children[] = {
     {"reclaim", child_reclaim}, {"off", child_off},     {"backoff", child_backoff},
     {"closed", child_closed},   {"reuse", child_reuse}, {"building", child_building},
-    {"cached", child_cached},
+    {"cached", child_cached},   {"stack", child_stack},
 };
 
 int main(int argc, char **argv)
@@ -648,6 +699,12 @@ int main(int argc, char **argv)
     run_child("reuse", reuse_env);
     run_child("cached", reuse_env);
     run_child("closed", NULL);
+    char trace[64], trace_env[80];
+    snprintf(trace, sizeof trace, "/tmp/hgc-test-gen-stack-%d.json", (int)getpid());
+    snprintf(trace_env, sizeof trace_env, "HGC_TRACE=%s", trace);
+    const char *const stack_env[] = {trace_env, NULL};
+    run_child("stack", stack_env);
+    unlink(trace);
     printf("test_generations: ok (%llu of %llu collections minor)\n",
            (unsigned long long)test_stats().minor_collections,
            (unsigned long long)test_stats().collections);

@@ -6,7 +6,10 @@
  *     children (900,000 objects);
  *   - a deep list of 1,000,000 nodes, every node also pointing to a small
  *     leaf;
- *   - a complete binary tree of depth 17.
+ *   - a complete binary tree of depth 17;
+ *   - one 2.5 MB array of 320,000 pointers to leaves: a large object is
+ *     scanned a piece at a time, and a capped stack must hold the rest of
+ *     it (pushing every piece at once overflowed on every rescan, for good).
  * The structures are built, collected several times with garbage in between,
  * and verified completely; live_bytes must cover them.  The work runs in a
  * child with the variable set (hgc reads its environment once, at
@@ -19,6 +22,7 @@
 #define KIDS 8
 #define DEEP 1000000
 #define TREE_DEPTH 17
+#define BIG 320000
 
 struct wnode {
     uint64_t check;
@@ -32,7 +36,7 @@ struct lnode {
 };
 
 
-static size_t wide_n, deep_n;
+static size_t wide_n, deep_n, big_n;
 
 static uint64_t key(const void *p, uint64_t i) { return (uintptr_t)p * 13 + i; }
 
@@ -100,23 +104,44 @@ static TEST_NOINLINE void verify_deep(struct lnode *h)
     CHECK(expect == 0);
 }
 
+static TEST_NOINLINE uint64_t **build_big(void)
+{
+    uint64_t **big = (uint64_t **)hgc_malloc(big_n * sizeof *big);
+    CHECK(big != NULL);
+    for (size_t i = 0; i < big_n; i++) {
+        big[i] = (uint64_t *)hgc_malloc_atomic(16);
+        CHECK(big[i] != NULL);
+        big[i][0] = key(big[i], i);
+    }
+    return big;
+}
+
+static TEST_NOINLINE void verify_big(uint64_t **big)
+{
+    for (size_t i = 0; i < big_n; i++)
+        CHECKF(big[i][0] == key(big[i], i), "big array leaf %zu broken", i);
+}
+
 static int scenario(const char *label)
 {
     struct wnode **volatile wide;
     struct lnode *volatile deep;
     test_tnode *volatile tree;
+    uint64_t **volatile big;
     size_t min_bytes;
     uint64_t t0 = test_now_ns();
     int i;
 
     wide_n = test_scale(WIDE, 2, 4);
     deep_n = test_scale(DEEP, 2, 4);
+    big_n = BIG; /* not scaled: it must span more pieces than the cap */
     hgc_init();
     wide = build_wide();
     deep = build_deep();
     tree = test_tree_build(TREE_DEPTH, 1);
+    big = build_big();
     min_bytes = wide_n * (sizeof(void *) + sizeof(struct wnode) + KIDS * 16) +
-                deep_n * (sizeof(struct lnode) + 16);
+                deep_n * (sizeof(struct lnode) + 16) + big_n * (sizeof(void *) + 16);
     for (i = 0; i < 3; i++) {
         hgc_stats s;
         test_clear_stack();
@@ -129,6 +154,7 @@ static int scenario(const char *label)
     }
     verify_wide(wide);
     verify_deep(deep);
+    verify_big(big);
     CHECK(test_tree_verify(tree, TREE_DEPTH, 1) == ((size_t)1 << TREE_DEPTH) - 1);
     printf("%s: ok (%.2f s)\n", label, (double)(test_now_ns() - t0) / 1e9);
     return 0;

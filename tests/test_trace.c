@@ -4,9 +4,10 @@
  *   work  (child, HGC_TRACE set): 5 hgc_collect(), 1 hgc_verify() and some
  *         allocation; the file must be one valid JSON array (checked by a
  *         small parser here) holding, per collection, a "collection"
- *         complete event (ph X, ts, dur, reason, live and heap bytes) in
- *         time order, a "stop the world" pause, "stop" and "mark" phases, a
- *         "heap" counter with both sizes, and one "verify" phase;
+ *         complete event (ph X, ts, dur, reason, live and heap bytes, the
+ *         mark stacks' size) in time order, a "stop the world" pause,
+ *         "stop" and "mark" phases, a "heap" counter with both sizes, and
+ *         one "verify" phase;
  *   bad   HGC_TRACE=/nonexistent/dir/trace.json: one warning, exit 0.
  */
 #include "test.h"
@@ -197,11 +198,12 @@ int main(int argc, char **argv)
     for (const char *l = strstr(text, "\"name\":\"collection\""); l;
          l = strstr(l + 1, "\"name\":\"collection\"")) {
         double ts, dur;
-        size_t live, heap;
+        size_t live, heap, stack;
         const char *t = strstr(l, "\"ts\":"), *a = strstr(l, "\"live_bytes\":");
         CHECK(t && sscanf(t, "\"ts\":%lf,\"dur\":%lf", &ts, &dur) == 2);
-        CHECK(a && sscanf(a, "\"live_bytes\":%zu,\"heap_bytes\":%zu", &live, &heap) == 2);
-        CHECK(ts >= last_ts && dur >= 0 && heap > 0);
+        CHECK(a && sscanf(a, "\"live_bytes\":%zu,\"heap_bytes\":%zu,\"mark_stack_bytes\":%zu",
+                          &live, &heap, &stack) == 3);
+        CHECK(ts >= last_ts && dur >= 0 && heap > 0 && stack > 0);
         last_ts = ts;
     }
     free(text);
