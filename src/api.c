@@ -210,7 +210,7 @@ API void hgc_free(void *p)
         (uintptr_t)p >= t->tc.bump[s->kind][s->sizeclass] &&
         (uintptr_t)p < t->tc.bump_end[s->kind][s->sizeclass])
         hgc__fatal("hgc_free(%p): not a pointer allocated by hgc (never handed out)", p);
-    if (unlikely(atomic_load_explicit(&hgc__fin_registered, memory_order_relaxed) != 0))
+    if (unlikely(atomic_load_explicit(&s->registered, memory_order_relaxed)))
         finalize_forget(p);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
         alloc_free_large(t, s, p);
@@ -260,7 +260,8 @@ API void *hgc_realloc(void *p, size_t n)
     void *q;
     if (kind == KIND_TYPED)
         q = hgc_malloc_typed(n, *layout_word(s, (uintptr_t)p));
-    else if (finalize_is_uncollectable(p))
+    else if (atomic_load_explicit(&s->registered, memory_order_relaxed) &&
+             finalize_is_uncollectable(p))
         q = kind == KIND_ATOMIC ? hgc_malloc_atomic_uncollectable(n) : hgc_malloc_uncollectable(n);
     else
         q = kind == KIND_ATOMIC ? hgc_malloc_atomic(n) : hgc_malloc(n);

@@ -310,11 +310,22 @@ bool finalize_is_uncollectable(void *obj)
     return r;
 }
 
+/* Object o (a heap object start) goes into a table hgc_free must look at. */
+static void note_registered(uintptr_t o)
+{
+    uintptr_t start;
+    span *s = heap_object_of(o, &start);
+    if (s)
+        atomic_store_explicit(&s->registered, true, memory_order_relaxed);
+}
+
 bool finalize_add_uncollectable(void *obj)
 {
     bool existed;
     thread_rec *t = enter();
     size_t i = map_insert(&uncollectable, (uintptr_t)obj, &existed);
+    if (i != SIZE_MAX)
+        note_registered((uintptr_t)obj);
     leave(t);
     return i != SIZE_MAX;
 }
@@ -350,6 +361,7 @@ HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, i
         if (i == SIZE_MAX) {
             rc = HGC_NO_MEMORY;
         } else {
+            note_registered(o);
             uintptr_t *v = map_vals(&finalizers, i);
             v[FIN_FN] = (uintptr_t)fn;
             v[FIN_DATA] = (uintptr_t)data;

@@ -168,9 +168,11 @@ bool gen_was_written(uintptr_t p)
  * draining them as they are pushed would mark for nothing if the count
  * then passed the limit and the collection turned major, and walking the
  * pages again (the kernel's page-table walk) would add to every pause.
- * Past the limit, the tail is pushed and drained a batch at a time, so
- * that the mark stack stays short when old objects were written all over:
- * pushed at once, 800,000 of them took 13 MiB of stack (kept for good). */
+ * When the count stays within the limit, the tail is pushed and drained a
+ * batch at a time, so that the mark stack stays short when old objects
+ * were written all over: pushed at once, 800,000 of them took 13 MiB of
+ * stack (kept for good).  Objects the batches make old may be pushed again
+ * from a later run; scanning one twice costs only time. */
 #define PUSH_DEFER_AT 32768
 
 typedef struct tail_run {

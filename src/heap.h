@@ -87,6 +87,11 @@ typedef struct span {
     bool released;           /* free span whose pages were given back to the OS */
     bool protected;          /* gen.c protected its pages (some may be written since) */
     bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
+    /* Has held, since it was last emptied, an object with a finalizer or an
+     * uncollectable one: only then does hgc_free look the object up in
+     * finalize.c's tables, under their lock (relaxed: a free that races
+     * with registering the same object is the program's bug). */
+    _Atomic bool registered;
     size_t elem_size;        /* small: class size; large: npages * PAGE_SIZE */
     uint32_t nelems;         /* small: slots in the span; large: 1 */
     uint64_t div_magic;      /* slot index = (offset * div_magic) >> DIV_SHIFT */

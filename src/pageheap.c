@@ -309,6 +309,7 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
 void pageheap_free(span *s)
 {
     gen_span_emptied(s);
+    atomic_store_explicit(&s->registered, false, memory_order_relaxed);
     if (s->sizeclass)
         set_pinfo(s, 0, false);
     pthread_mutex_lock(&heap_lock);

@@ -97,6 +97,7 @@ enum sweep_result sweep_span(span *s)
             memset(s->marks, 0, mark_bytes);
         gen_marks_zeroed(s);
         gen_span_emptied(s);
+        atomic_store_explicit(&s->registered, false, memory_order_relaxed);
         return SWEEP_EMPTY;
     }
     if (live == n) {
