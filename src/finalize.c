@@ -11,7 +11,8 @@
 #include "mark.h"
 #include "os.h"
 
-_Atomic size_t hgc__fin_registered;
+/* Entries in all tables: while 0, collections and lookups skip them. */
+static _Atomic size_t fin_registered;
 _Atomic size_t hgc__fin_ready;
 volatile int *hgc__fin_on_demand;
 
@@ -58,7 +59,7 @@ static void map_remove_at(addrmap *m, size_t i)
     if (m->nvals)
         memset(map_vals(m, i), 0, m->nvals * sizeof(uintptr_t));
     m->live--;
-    atomic_fetch_sub_explicit(&hgc__fin_registered, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&fin_registered, 1, memory_order_relaxed);
 }
 
 /* Rebuild with room for at least one more key; false when out of memory.
@@ -116,7 +117,7 @@ static size_t map_insert(addrmap *m, uintptr_t key, bool *existed)
         m->used++;
     m->keys[i] = key;
     m->live++;
-    atomic_fetch_add_explicit(&hgc__fin_registered, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&fin_registered, 1, memory_order_relaxed);
     return i;
 }
 
@@ -223,7 +224,7 @@ static void clear_weak_links(bool long_links)
 
 void finalize_after_mark(void)
 {
-    if (atomic_load_explicit(&hgc__fin_registered, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
         return;
     pthread_mutex_lock(&tables_lock);
     clear_weak_links(false);
@@ -302,7 +303,7 @@ void finalize_forget(void *obj)
 
 bool finalize_is_uncollectable(void *obj)
 {
-    if (atomic_load_explicit(&hgc__fin_registered, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
         return false;
     thread_rec *t = enter();
     bool r = map_find(&uncollectable, (uintptr_t)obj) != SIZE_MAX;

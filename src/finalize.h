@@ -38,8 +38,6 @@
 #include "threads.h"
 #include "util.h"
 
-/* Nonzero while any table is not empty: hgc_free() then has to look. */
-extern INTERNAL _Atomic size_t hgc__fin_registered;
 /* Finalizers queued and not yet started. */
 extern INTERNAL _Atomic size_t hgc__fin_ready;
 /* The Boehm layer's GC_finalize_on_demand, which programs may write
