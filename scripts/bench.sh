@@ -9,6 +9,9 @@
 #   REPS=N           runs per measurement, median reported (default 3, QUICK 1)
 #   REPS_LONG=N      runs of the binary-trees --free rows, the slowest ones
 #                    (default 1)
+#   REPS_SHORT=N     runs of GCBench, churn and nested churn, a tenth of a
+#                    second to a few seconds each, where one disturbed run
+#                    in three moves a median (default 7, QUICK 1)
 #   BT_DEPTH=D       binary-trees depth (default 21, QUICK 18)
 #   CHURN_N=N        churn allocations per thread (default 20M, QUICK 10M)
 #   NESTED_N=N       nested_churn records (10 allocations each) per thread
@@ -67,6 +70,7 @@ else
     W3M_ROWS=${W3M_ROWS:-20000}
 fi
 REPS_LONG=${REPS_LONG:-1}
+if [ "$QUICK" = 1 ]; then REPS_SHORT=${REPS_SHORT:-$REPS}; else REPS_SHORT=${REPS_SHORT:-7}; fi
 LIVE_SLOTS=${LIVE_SLOTS:-400000}
 MIXED_SLOTS=50000
 GOGC=${HGC_GOGC:-100}
@@ -76,7 +80,7 @@ BIN="$BUILD_DIR/bench"
 RESULTS_DIR="$ROOT/bench/results"
 ALL="hgc boehm compat malloc mimalloc jemalloc"
 
-for v in REPS REPS_LONG; do
+for v in REPS REPS_LONG REPS_SHORT; do
     case "${!v}" in ''|*[!0-9]*|0) echo "bench: $v must be a positive integer" >&2; exit 2 ;; esac
 done
 case "$GOGC" in ''|*[!0-9]*) echo "bench: HGC_GOGC=$GOGC: the RSS target needs a number" >&2; GOGC=100 ;; esac
@@ -181,15 +185,15 @@ run_workload() {
     WORKLOAD_TIMES="$WORKLOAD_TIMES $id:$(($(date +%s) - t0))s"
 }
 
-MALLOC_ARGS=--free run_workload gcbench "$REPS" "$ALL" gcbench
+MALLOC_ARGS=--free run_workload gcbench "$REPS_SHORT" "$ALL" gcbench
 run_workload bt1 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 1
 run_workload bt2 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 2
 run_workload btfree1 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 1
 run_workload btfree2 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 2
-run_workload churn1 "$REPS" "$ALL" churn 1 "$CHURN_N"
-run_workload churn2 "$REPS" "$ALL" churn 2 "$CHURN_N"
-run_workload nested1 "$REPS" "$ALL" nested_churn 1 "$NESTED_N"
-run_workload nested2 "$REPS" "$ALL" nested_churn 2 "$NESTED_N"
+run_workload churn1 "$REPS_SHORT" "$ALL" churn 1 "$CHURN_N"
+run_workload churn2 "$REPS_SHORT" "$ALL" churn 2 "$CHURN_N"
+run_workload nested1 "$REPS_SHORT" "$ALL" nested_churn 1 "$NESTED_N"
+run_workload nested2 "$REPS_SHORT" "$ALL" nested_churn 2 "$NESTED_N"
 run_workload live2 "$REPS" "$ALL" live_set 2 "$LIVE_SLOTS" "$LIVE_STEPS"
 rm -f "$RESULTS_DIR"/pause_probe_*.csv "$RESULTS_DIR/pause_probe_trace.json"
 run_workload pause "$REPS" "$ALL" pause_probe "$PP_NODES" "$PP_ALLOCS"
@@ -385,7 +389,8 @@ report() {
          "Boehm $(fmt "$(st pause boehm max_gap_ms max)" "%.1f") ms / $(fmt "$(st pause boehm p9999_gap_ms)" "%.3f") ms / $(fmt "$(st pause boehm gaps_over_1ms)" "%.0f")," \
          "mimalloc $(fmt "$(st pause mimalloc max_gap_ms max)" "%.1f") ms / $(fmt "$(st pause mimalloc p9999_gap_ms)" "%.3f") ms / $(fmt "$(st pause mimalloc gaps_over_1ms)" "%.0f")."
     echo
-    echo "Times: median of $REPS run(s) ($REPS_LONG for the --free binary-trees rows);" \
+    echo "Times: median of $REPS run(s) ($REPS_SHORT for GCBench, churn and nested churn;" \
+         "$REPS_LONG for the --free binary-trees rows);" \
          "peak RSS: median; max pause: worst run (hgc: its statistics; Boehm: collection events)." \
          "hgc and Boehm never free except in the --free rows and mixed sizes;" \
          "the malloc columns always free (GCBench and binary-trees with --free)." \
@@ -436,7 +441,7 @@ json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')";
 {
     echo "{"
     echo "  \"meta\": {\"date\": $(json_str "$DATE"), \"commit\": $(json_str "$COMMIT"), \"machine\": $(json_str "$MACHINE"),"
-    echo "    \"quick\": $QUICK, \"reps\": $REPS, \"reps_long\": $REPS_LONG, \"gogc\": $GOGC, \"wall_s\": $((END - START)),"
+    echo "    \"quick\": $QUICK, \"reps\": $REPS, \"reps_long\": $REPS_LONG, \"reps_short\": $REPS_SHORT, \"gogc\": $GOGC, \"wall_s\": $((END - START)),"
     echo "    \"bt_depth\": $BT_DEPTH, \"churn_n\": $CHURN_N, \"nested_n\": $NESTED_N, \"live_slots\": $LIVE_SLOTS,"
     echo "    \"live_steps\": $LIVE_STEPS, \"pp_nodes\": $PP_NODES, \"pp_allocs\": $PP_ALLOCS,"
     echo "    \"mixed_slots\": $MIXED_SLOTS, \"mixed_steps\": $MIXED_STEPS, \"strings_docs\": $STRINGS_DOCS, \"w3m_rows\": $W3M_ROWS},"
