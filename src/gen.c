@@ -7,7 +7,6 @@
 #include "mark.h"
 #include "options.h"
 #include "os.h"
-#include "util.h"
 
 bool hgc__sticky_marks;
 /* Write tracking works: registered for every arena, and not in a forked
@@ -182,13 +181,15 @@ typedef struct tail_run {
 static tail_run *tail;
 static size_t ntail, tail_cap;
 
-static void tail_add(arena *a, uintptr_t lo, uintptr_t hi)
+/* False when out of memory: the caller pushes instead (a deep stack, or an
+ * overflow and its rescan, cost time, not correctness). */
+static bool tail_add(arena *a, uintptr_t lo, uintptr_t hi)
 {
     if (ntail == tail_cap) {
         size_t ncap = tail_cap ? tail_cap * 2 : 1024;
         tail_run *n = os_reserve(ncap * sizeof *n, 4096);
         if (!n)
-            hgc__fatal("out of memory for the list of written pages");
+            return false;
         if (tail) {
             memcpy(n, tail, ntail * sizeof *n);
             os_unmap(tail, tail_cap * sizeof *n);
@@ -197,12 +198,14 @@ static void tail_add(arena *a, uintptr_t lo, uintptr_t hi)
         tail_cap = ncap;
     }
     tail[ntail++] = (tail_run){a, lo, hi};
+    return true;
 }
 
 typedef struct push_state {
     arena *a;
     bool push;            /* else count, and keep the runs in `tail` */
     bool drain;           /* drain every PUSH_DEFER_AT entries */
+    bool no_tail;         /* out of memory for `tail`: push everything */
     size_t bytes, limit;
 } push_state;
 
@@ -210,16 +213,16 @@ typedef struct push_state {
 static void push_old_run(push_state *ps, uintptr_t lo, uintptr_t hi)
 {
     arena *a = ps->a;
-    if (!ps->push)
-        tail_add(a, lo, hi);
+    if (!ps->push && !tail_add(a, lo, hi))
+        ps->push = ps->no_tail = true;
     while (lo < hi) {
         if (ps->push && mark_pending() >= PUSH_DEFER_AT) {
-            if (ps->drain) {
+            if (ps->drain)
                 mark_drain();
-            } else {
+            else if (!ps->no_tail && tail_add(a, lo, hi))
                 ps->push = false;
-                tail_add(a, lo, hi);
-            }
+            else
+                ps->no_tail = true;
         }
         span *s = atomic_load_explicit(&a->pages[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
                                        memory_order_relaxed);
