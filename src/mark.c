@@ -55,7 +55,9 @@ typedef struct mark_entry {
  * piece refers to.  So the stack holds one entry per large object and at
  * most a piece's referents above it, an idle marker can take the rest from
  * the bottom, and an overflow loses at most the rest, which the rescan
- * finds (mark.c, Overflow).  Pushing all pieces at once did neither: the
+ * finds (Overflow, above).  Typed ranges are cut only beyond SMALL_MAX:
+ * scan_typed finds a small object's layout word at the end of its range,
+ * a large object's (or any piece's) through its span.  Pushing all pieces at once did neither: the
  * stacks grew to 2 MiB each for an array of 300,000 pointers, and an array
  * of more pieces than a capped stack holds overflowed again on every
  * rescan. */
@@ -547,7 +549,10 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
         uintptr_t lo = fifo_lo[head], hi = fifo_hi[head];
         head = (head + 1) % PREFETCH_DEPTH;
         count--;
-        if (unlikely(hi - (lo & ~ENTRY_TYPED) > LARGE_CHUNK)) {
+        /* A small typed object (SMALL_MAX at most) stays whole: scan_typed
+         * finds its layout word at the end of the range. */
+        if (unlikely(hi - (lo & ~ENTRY_TYPED) > LARGE_CHUNK) &&
+            (!(lo & ENTRY_TYPED) || hi - (lo & ~ENTRY_TYPED) > SMALL_MAX)) {
             uintptr_t mid = (lo & ~ENTRY_TYPED) + LARGE_CHUNK;
             if (unlikely(c.top == c.cap)) {
                 cursor_store(m, &c);

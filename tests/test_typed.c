@@ -5,8 +5,10 @@
  *     link to a target held only there is cleared;
  *   - objects of different layouts in one size class (so in shared spans)
  *     each follow their own layout;
- *   - a layout longer than 63 words (the table form) on a large object,
- *     and arrays from hgc_calloc_typed with the element map repeated;
+ *   - a layout longer than 63 words (the table form) on a large object and
+ *     on a small one of 20 KiB (longer than the piece the marker scans a
+ *     large object by, which must not cut a small one), and arrays from
+ *     hgc_calloc_typed with the element map repeated;
  *   - layouts are values: equal maps give equal layouts, no bits give 0;
  *   - hgc_size excludes the layout word, realloc keeps the layout;
  *   - an overwritten layout word makes the object scanned conservatively
@@ -87,17 +89,17 @@ static void test_mixed_layouts(void)
     free(links);
 }
 
-/* A large object of 8192 words whose pointers are at every 100th word. */
+/* An object of `words` words (at most BIG_WORDS) whose pointers are at
+ * every 100th word. */
 #define BIG_WORDS 8192
 static uint64_t big_bits[BIG_WORDS / 64];
 
-static TEST_NOINLINE void **make_big(hgc_layout l, void **wl, int *npointers)
+static TEST_NOINLINE void **make_big(int words, hgc_layout l, void **wl)
 {
-    void **o = hgc_malloc_typed(BIG_WORDS * sizeof(void *), l);
+    void **o = hgc_malloc_typed((size_t)words * sizeof(void *), l);
     CHECK(o != NULL);
-    CHECK(hgc_size(o) >= BIG_WORDS * sizeof(void *));
-    *npointers = 0;
-    for (int w = 0; w < BIG_WORDS; w += 50) {
+    CHECK(hgc_size(o) >= (size_t)words * sizeof(void *));
+    for (int w = 0; w < words; w += 50) {
         target *t = new_target((uint64_t)w);
         o[w] = t;
         wl[w / 50] = t;
@@ -106,31 +108,38 @@ static TEST_NOINLINE void **make_big(hgc_layout l, void **wl, int *npointers)
     return o;
 }
 
-static void test_big_layout(void)
+static void check_big_layout(int words)
 {
-    for (int w = 0; w < BIG_WORDS; w += 100)
+    memset(big_bits, 0, sizeof big_bits);
+    for (int w = 0; w < words; w += 100)
         big_bits[w / 64] |= 1ull << (w % 64);
-    hgc_layout l = hgc_make_layout(big_bits, BIG_WORDS);
+    hgc_layout l = hgc_make_layout(big_bits, (size_t)words);
     CHECK(l != 0 && l != HGC_LAYOUT_ERROR && (l & 1) == 0); /* the table form */
-    CHECK(hgc_make_layout(big_bits, BIG_WORDS) == l);
-    void **wl = malloc((BIG_WORDS / 50 + 1) * sizeof *wl);
+    CHECK(hgc_make_layout(big_bits, (size_t)words) == l);
+    void **wl = malloc((size_t)(words / 50 + 1) * sizeof *wl);
     CHECK(wl != NULL);
-    int np;
-    void **volatile o = make_big(l, wl, &np);
+    void **volatile o = make_big(words, l, wl);
     test_collect_n(2);
     int cleared = 0;
-    for (int w = 0; w < BIG_WORDS; w += 50) {
+    for (int w = 0; w < words; w += 50) {
         if (w % 100 == 0)
-            CHECKF(wl[w / 50] != NULL, "big object: pointer word %d's target collected", w);
+            CHECKF(wl[w / 50] != NULL, "%d-word object: pointer word %d's target collected",
+                   words, w);
         else
             cleared += wl[w / 50] == NULL;
     }
-    CHECKF(cleared >= MIN_DEAD(BIG_WORDS / 100), "big object: only %d non-pointer targets died",
-           cleared);
+    CHECKF(cleared >= MIN_DEAD(words / 100), "%d-word object: only %d non-pointer targets died",
+           words, cleared);
     CHECK(o[0] != NULL);
-    for (int i = 0; i < BIG_WORDS / 50 + 1; i++)
+    for (int i = 0; i < words / 50 + 1; i++)
         hgc_weak_unregister(&wl[i]);
     free(wl);
+}
+
+static void test_big_layout(void)
+{
+    check_big_layout(BIG_WORDS); /* a large object */
+    check_big_layout(2560);      /* 20 KiB: a small one */
 }
 
 /* Arrays: elements of 3 words, pointer in the middle word only. */
