@@ -18,6 +18,11 @@ static _Atomic unsigned world_epoch;
  * signal that arrives late -- after its round, or twice in it -- is
  * recognized and ignored instead of being counted for another stop. */
 static _Atomic unsigned stop_round;
+/* HGC_TEST_STOP_DELAY: how long a thread whose stop signal reaches it in a
+ * blocking region sleeps between deciding to stop and acknowledging --
+ * the window of the race that stw_stop_self closes, widened for
+ * test_stop_race.  Zero (no sleep) unless a test sets it. */
+static uint64_t stop_delay_ns;
 
 /* The round t is asked to stop in now and has not acknowledged, or 0. */
 static unsigned stop_wanted(const thread_rec *t)
@@ -30,15 +35,27 @@ static unsigned stop_wanted(const thread_rec *t)
 }
 
 /* Never inlined: the frame holds the register spill, and stop_sp is taken
- * below it. */
+ * below it.
+ *
+ * The restart count is read before the decision to stop, not after.  The
+ * collector does not wait for a thread that is in a blocking region -- and
+ * a signal sent just before the thread entered one still runs this
+ * handler in there.  Read after the decision, the count could already be
+ * the restarted world's, and the thread would sleep until the next
+ * restart: forever, if it holds the next ticket of the world lock
+ * (test_stop_race).  Read before, it is this round's (a restart stores
+ * stopping = 0 before it bumps the count, so a thread that sees the new
+ * count sees stopping clear and does not stop). */
 NOINLINE void stw_stop_self(thread_rec *t)
 {
+    unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
     unsigned round = stop_wanted(t);
     if (!round)
         return; /* a late signal, or a stop already acknowledged */
+    if (stop_delay_ns && atomic_load_explicit(&t->blocking, memory_order_relaxed))
+        os_sleep_ns(stop_delay_ns);
     uintptr_t regs[OS_NREGS];
     os_spill_registers(regs);
-    unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
     t->stop_sp = os_stack_pointer();
     /* Releases stop_sp and everything this thread wrote. */
     atomic_store_explicit(&t->stop_acked, round, memory_order_release);
@@ -68,9 +85,10 @@ int stw_signal(void)
     return stop_signal;
 }
 
-void stw_init(int sig)
+void stw_init(int sig, unsigned delay_us)
 {
     stop_signal = sig;
+    stop_delay_ns = (uint64_t)delay_us * 1000;
     os_sem_init();
     if (!os_install_signal(sig, stop_handler))
         hgc__fatal("cannot install the handler of signal %d", sig);

@@ -19,7 +19,8 @@
 
 #include "threads.h"
 
-void stw_init(int stop_signal);
+/* delay_us: HGC_TEST_STOP_DELAY (stw.c). */
+void stw_init(int stop_signal, unsigned delay_us);
 int stw_signal(void); /* the stop signal in use */
 void stw_stop_world(thread_rec *self);
 void stw_start_world(void);
