@@ -46,6 +46,14 @@ static __attribute__((noinline, unused)) void bench_scrub_stack(void)
 }
 
 /* Seconds on the monotonic clock. */
+/* CPU time of the calling thread, seconds. */
+static inline double bench_thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static inline double bench_now(void)
 {
     struct timespec t;

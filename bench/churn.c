@@ -18,9 +18,13 @@
  * time runs from the barrier's release to the last join.
  *
  * Output, one line:
- *   RESULT name=churn threads=T ops=.. time_s=.. mops=.. peak_rss_kb=..
- *          collections=.. max_pause_ms=.. backend=..
- * where ops = T * N and mops = ops / time_s / 1e6.
+ *   RESULT name=churn threads=T ops=.. time_s=.. mops=.. cpu_min_s=..
+ *          cpu_max_s=.. peak_rss_kb=.. collections=.. max_pause_ms=..
+ *          backend=..
+ * where ops = T * N, mops = ops / time_s / 1e6, and cpu_min_s / cpu_max_s
+ * are the least and the most CPU time a worker spent in its loop: equal
+ * work, so on a quiet machine they are close, and when they are not, the
+ * slower CPU set time_s.
  */
 #include "gcapi.h" /* first: Boehm's gc.h must redirect pthread_create */
 #include "bench_util.h"
@@ -39,6 +43,7 @@ typedef struct worker {
     int id;
     long n;
     uint64_t sum; /* sum of the words read back */
+    double cpu_s; /* the worker's CPU time over its loop */
 } worker;
 
 
@@ -59,6 +64,7 @@ static void *worker_main(void *arg)
     THREAD_REGISTER();
     memset(ring, 0, sizeof ring);
     bench_worker_ready();
+    double cpu0 = bench_thread_cpu();
 
     for (long i = 0; i < n; i++) {
         unsigned slot = (unsigned)i & (RING - 1);
@@ -82,6 +88,7 @@ static void *worker_main(void *arg)
         }
     }
 
+    w->cpu_s = bench_thread_cpu() - cpu0;
     w->sum = sum;
     THREAD_UNREGISTER();
     return NULL;
@@ -136,6 +143,13 @@ int main(int argc, char **argv)
             bench_fatal("churn: checksum mismatch in thread %d: got %llu, expected %llu",
                         i, (unsigned long long)ws[i].sum, (unsigned long long)want);
     }
+    double cpu_min = ws[0].cpu_s, cpu_max = ws[0].cpu_s;
+    for (int i = 1; i < nthreads; i++) {
+        if (ws[i].cpu_s < cpu_min)
+            cpu_min = ws[i].cpu_s;
+        if (ws[i].cpu_s > cpu_max)
+            cpu_max = ws[i].cpu_s;
+    }
     free(ws);
 
     long long collections;
@@ -148,9 +162,9 @@ int main(int argc, char **argv)
         snprintf(pause_buf, sizeof pause_buf, "%.3f", max_pause_ms);
 
     long long ops = (long long)nthreads * n;
-    printf("RESULT name=churn threads=%d ops=%lld time_s=%.4f mops=%.2f "
-           "peak_rss_kb=%ld collections=%lld max_pause_ms=%s backend=%s\n",
-           nthreads, ops, elapsed, (double)ops / elapsed / 1e6,
+    printf("RESULT name=churn threads=%d ops=%lld time_s=%.4f mops=%.2f cpu_min_s=%.4f "
+           "cpu_max_s=%.4f peak_rss_kb=%ld collections=%lld max_pause_ms=%s backend=%s\n",
+           nthreads, ops, elapsed, (double)ops / elapsed / 1e6, cpu_min, cpu_max,
            bench_peak_rss_kb(), collections, pause_buf, BENCH_BACKEND);
     return 0;
 }
