@@ -8,12 +8,13 @@
  * its region still runs the handler there, and the collector does not
  * wait for it.  If the world restarts between the handler's decision to
  * stop and its reading of the restart count, the thread used to sleep
- * until the *next* restart.  Two ways that hangs a program:
+ * until the *next* restart.  Two ways it showed:
  *
  *   transit  threads enter and leave blocking regions in a tight loop
- *            while main collects, then main stops collecting and waits
- *            for them to notice a flag: a thread asleep in its handler
- *            never does.
+ *            (allocating nothing, so that only main collects) while main
+ *            runs one collection at a time and then waits for every
+ *            thread to take a step: a thread asleep in its handler takes
+ *            none until a next collection, and fails the round after 2 s.
  *   contend  more threads than CPUs allocate against a tiny heap floor
  *            and call hgc_collect(): a thread that waits for the world
  *            lock is in a blocking region, and one asleep in its handler
@@ -22,9 +23,9 @@
  * HGC_TEST_STOP_DELAY (set for the cases, which run as children) makes a
  * handler that runs in a blocking region sleep between the decision and
  * the acknowledgement, so that the window, a few instructions wide in real
- * programs, is hit within a second.  A watchdog
- * thread (never registered) fails a case whose threads make no progress
- * for WATCHDOG_S seconds, instead of leaving CTest to kill a hung process.
+ * programs, is hit within a second.  A watchdog thread (never registered)
+ * fails a case whose threads make no progress for WATCHDOG_S seconds,
+ * instead of leaving CTest to kill a hung process.
  * Every thread checks the contents of the objects it keeps.
  */
 #include "test.h"
