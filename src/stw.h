@@ -12,7 +12,8 @@
  * another round, or a second one in the same round, does nothing.  The
  * collector waits until each asked thread has acknowledged the round or
  * entered a blocking region.  The handler calls only async-signal-safe
- * functions (sem_post, futex) and touches only its own thread record.
+ * functions (sem_post, futex; nanosleep for HGC_TEST_STOP_DELAY) and
+ * touches only its own thread record.
  */
 #ifndef HGC_STW_H
 #define HGC_STW_H
