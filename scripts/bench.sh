@@ -30,7 +30,8 @@
 #
 # Steps: (a) install missing Debian packages when root (a warning and
 # fewer back ends otherwise), (b) build, (c) run every workload, back ends
-# alternating within each repetition, (d) print one markdown table with
+# alternating within each repetition (and the 1- and 2-thread runs of a
+# scaling pair within each back end's turn), (d) print one markdown table with
 # the target lines, and write bench/results/: latest.md (the table and the
 # raw lines), latest-raw.txt, results.json (every run and the medians),
 # ratios.svg and pause_probe.svg (gnuplot), the pause probe's samples
@@ -185,15 +186,32 @@ run_workload() {
     WORKLOAD_TIMES="$WORKLOAD_TIMES $id:$(($(date +%s) - t0))s"
 }
 
+# run_scaling ID1 ID2 REPS "BACKENDS" PROGRAM "ARGS1" "ARGS2": a workload
+# at 1 thread (ID1, ARGS1) and at 2 (ID2, ARGS2), each back end's two runs
+# back to back within each repetition.  The scaling ratio then compares
+# runs seconds apart: this machine's speed drifts over minutes (a CPU may
+# run a third slower for a while), and runs of all 1-thread repetitions
+# before all 2-thread ones would carry that drift into the ratio.
+run_scaling() {
+    local id1=$1 id2=$2 reps=$3 backends=$4 prog=$5 args1=$6 args2=$7 rep be t0
+    t0=$(date +%s)
+    log "workloads $id1 and $id2: $prog $args1 / $args2 ($reps reps; $backends)"
+    for ((rep = 1; rep <= reps; rep++)); do
+        for be in $backends; do
+            # shellcheck disable=SC2086 # word lists of plain arguments
+            run_one "$id1" "$rep" "$be" "$prog" $args1
+            # shellcheck disable=SC2086
+            run_one "$id2" "$rep" "$be" "$prog" $args2
+        done
+    done
+    WORKLOAD_TIMES="$WORKLOAD_TIMES $id1+$id2:$(($(date +%s) - t0))s"
+}
+
 MALLOC_ARGS=--free run_workload gcbench "$REPS_SHORT" "$ALL" gcbench
-run_workload bt1 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 1
-run_workload bt2 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH" 2
-run_workload btfree1 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 1
-run_workload btfree2 "$REPS_LONG" "$ALL" binary_trees --free "$BT_DEPTH" 2
-run_workload churn1 "$REPS_SHORT" "$ALL" churn 1 "$CHURN_N"
-run_workload churn2 "$REPS_SHORT" "$ALL" churn 2 "$CHURN_N"
-run_workload nested1 "$REPS_SHORT" "$ALL" nested_churn 1 "$NESTED_N"
-run_workload nested2 "$REPS_SHORT" "$ALL" nested_churn 2 "$NESTED_N"
+run_scaling bt1 bt2 "$REPS" "hgc boehm compat" binary_trees "$BT_DEPTH 1" "$BT_DEPTH 2"
+run_scaling btfree1 btfree2 "$REPS_LONG" "$ALL" binary_trees "--free $BT_DEPTH 1" "--free $BT_DEPTH 2"
+run_scaling churn1 churn2 "$REPS_SHORT" "$ALL" churn "1 $CHURN_N" "2 $CHURN_N"
+run_scaling nested1 nested2 "$REPS_SHORT" "$ALL" nested_churn "1 $NESTED_N" "2 $NESTED_N"
 run_workload live2 "$REPS" "$ALL" live_set 2 "$LIVE_SLOTS" "$LIVE_STEPS"
 rm -f "$RESULTS_DIR"/pause_probe_*.csv "$RESULTS_DIR/pause_probe_trace.json"
 run_workload pause "$REPS" "$ALL" pause_probe "$PP_NODES" "$PP_ALLOCS"
@@ -397,7 +415,8 @@ report() {
          "peak RSS: median; max pause: worst run (hgc: its statistics; Boehm: collection events)." \
          "hgc and Boehm never free except in the --free rows and mixed sizes;" \
          "the malloc columns always free (GCBench and binary-trees with --free)." \
-         "2T/1T: throughput with 2 threads over 1. —: not built or not applicable." \
+         "2T/1T: throughput with 2 threads over 1 (each repetition runs the two back to back)." \
+         "—: not built or not applicable." \
          "Settings: QUICK=$QUICK, binary-trees depth $BT_DEPTH, churn ${CN_M}M, nested $NESTED_N," \
          "live set $LIVE_SLOTS x $LIVE_STEPS, pause probe $PP_NODES / $PP_ALLOCS," \
          "mixed $MIXED_SLOTS x $MIXED_STEPS, strings $STRINGS_DOCS, w3m page $W3M_ROWS rows; GOGC=$GOGC."
