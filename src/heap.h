@@ -150,13 +150,19 @@ typedef struct arena {
 } arena;
 
 extern INTERNAL _Atomic(arena *) *hgc__arena_table;
-extern INTERNAL _Atomic uintptr_t hgc__heap_lo, hgc__heap_hi;
+/* Bounds for a quick rejection: every arena lies strictly between
+ * hgc__heap_below and hgc__heap_end (UINTPTR_MAX and 0 while there is
+ * none).  The lower bound is one byte below the lowest arena, not its
+ * base: this library's static data is scanned as a root like any other,
+ * and that base is where an object starts (test_false_roots).  The upper
+ * one, one past the highest arena, is no object's address. */
+extern INTERNAL _Atomic uintptr_t hgc__heap_below, hgc__heap_end;
 
 /* Lock-free address -> span.  NULL outside the heap. */
 static inline span *pagemap_lookup(uintptr_t p)
 {
-    if (p < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed) ||
-        p >= atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
+    if (p <= atomic_load_explicit(&hgc__heap_below, memory_order_relaxed) ||
+        p >= atomic_load_explicit(&hgc__heap_end, memory_order_relaxed))
         return NULL;
     arena *a = atomic_load_explicit(&hgc__arena_table[p >> ARENA_SHIFT], memory_order_acquire);
     if (!a)

@@ -106,9 +106,10 @@ static size_t counted_old, counted_survivor;
 static size_t limit;          /* stack entries per marker, SIZE_MAX = none */
 static bool share_ok;         /* limit leaves room for packets */
 static _Atomic bool overflowed;
-/* Heap bounds, snapshot for the cycle (the heap cannot grow while the
- * world is stopped). */
-static uintptr_t lo_bound, hi_bound;
+/* hgc__heap_below and hgc__heap_end (heap.h), snapshot for the cycle (the
+ * heap cannot grow while the world is stopped).  With no heap yet, the
+ * range that scan() derives from them is empty. */
+static uintptr_t below_bound, end_bound;
 
 /* Pool and rounds, all under pool_lock except `hungry`. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,10 +153,8 @@ void mark_begin(bool minor)
         hgc__live_marks = MARK_OLD;
     }
     atomic_store_explicit(&overflowed, false, memory_order_relaxed);
-    lo_bound = atomic_load_explicit(&hgc__heap_lo, memory_order_acquire);
-    hi_bound = atomic_load_explicit(&hgc__heap_hi, memory_order_acquire);
-    if (hi_bound < lo_bound) /* no heap yet */
-        lo_bound = hi_bound = 0;
+    below_bound = atomic_load_explicit(&hgc__heap_below, memory_order_acquire);
+    end_bound = atomic_load_explicit(&hgc__heap_end, memory_order_acquire);
 }
 
 uint8_t mark_dead_survivor(void) { return survivor_before; }
@@ -345,7 +344,9 @@ static NOINLINE void survived_again(marker *m, uint8_t *mb, uintptr_t obj, size_
 static inline __attribute__((always_inline)) NO_SANITIZE_SCAN void
 scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
 {
-    const uintptr_t heap_lo = lo_bound, heap_len = hi_bound - lo_bound;
+    /* Locals: a heap address in a register or below the collector's frame
+     * is no root.  No heap: below_bound + 1 wraps to 0 = end_bound. */
+    const uintptr_t heap_lo = below_bound + 1, heap_len = end_bound - heap_lo;
     const uint8_t now = survivor_now, before = survivor_before;
     _Atomic(arena *) *const table = hgc__arena_table;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1);

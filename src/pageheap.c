@@ -26,7 +26,7 @@
 #include "os.h"
 
 _Atomic(arena *) *hgc__arena_table;
-_Atomic uintptr_t hgc__heap_lo = UINTPTR_MAX, hgc__heap_hi = 0;
+_Atomic uintptr_t hgc__heap_below = UINTPTR_MAX, hgc__heap_end = 0;
 
 #define NBUCKETS 128
 
@@ -91,8 +91,8 @@ static void map_pages(uintptr_t first, size_t n, span *s)
 
 static span *page_owner(uintptr_t p)
 {
-    if (p < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed) ||
-        p >= atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
+    if (p <= atomic_load_explicit(&hgc__heap_below, memory_order_relaxed) ||
+        p >= atomic_load_explicit(&hgc__heap_end, memory_order_relaxed))
         return NULL;
     arena *a = arena_of(p);
     if (!a)
@@ -116,6 +116,46 @@ static void free_remove(span *s)
         free_unreleased_bytes -= s->npages * PAGE_SIZE;
 }
 
+/* Heap memory never holds an address whose low 32 bits are all zero.  Such
+ * a word is a common false pointer: the high half of an address, its low
+ * half cleared.  glibc's start-up frame, above main's, holds one for the
+ * life of the process, made from an address in the area where libraries
+ * -- and arenas -- are mapped.  Arenas are aligned, so such an address can
+ * only be an arena's base, where a span and its first object start; a
+ * conservative root there kept that object and all it reaches
+ * (test_false_roots). */
+#define FALSE_ROOT_ALIGN ((uintptr_t)1 << 32)
+
+static bool holds_false_root_target(uintptr_t lo, size_t bytes)
+{
+    uintptr_t first = (lo + FALSE_ROOT_ALIGN - 1) & ~(FALSE_ROOT_ALIGN - 1);
+    return first - lo < bytes;
+}
+
+/* Reserve `bytes` (a multiple of ARENA_SIZE), aligned to ARENA_SIZE and
+ * clear of the addresses above if a few tries can: a rejected range stays
+ * mapped while the next is asked for, so the next lies elsewhere.  A range
+ * of 4 GiB or more always holds one. */
+#define RESERVE_TRIES 4
+static char *reserve_arenas(size_t bytes)
+{
+    if (bytes >= FALSE_ROOT_ALIGN)
+        return os_reserve(bytes, ARENA_SIZE);
+    char *rejected[RESERVE_TRIES];
+    int nrejected = 0;
+    char *mem;
+    for (;;) {
+        mem = os_reserve(bytes, ARENA_SIZE);
+        if (!mem || !holds_false_root_target((uintptr_t)mem, bytes) ||
+            nrejected == RESERVE_TRIES)
+            break;
+        rejected[nrejected++] = mem;
+    }
+    while (nrejected > 0)
+        os_unmap(rejected[--nrejected], bytes);
+    return mem;
+}
+
 /* Reserve address space for at least npages and add it as one free run. */
 static bool grow(size_t npages)
 {
@@ -123,7 +163,7 @@ static bool grow(size_t npages)
     bytes = (bytes + ARENA_SIZE - 1) & ~(ARENA_SIZE - 1);
     if (bytes < npages * PAGE_SIZE) /* overflow */
         return false;
-    char *mem = os_reserve(bytes, ARENA_SIZE);
+    char *mem = reserve_arenas(bytes);
     if (!mem)
         return false;
     if ((uintptr_t)mem + bytes > ((uintptr_t)1 << ADDRESS_BITS)) {
@@ -153,10 +193,10 @@ static bool grow(size_t npages)
     }
     uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
     gen_arena_added(lo, hi);
-    if (lo < atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed))
-        atomic_store_explicit(&hgc__heap_lo, lo, memory_order_release);
-    if (hi > atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed))
-        atomic_store_explicit(&hgc__heap_hi, hi, memory_order_release);
+    if (lo - 1 < atomic_load_explicit(&hgc__heap_below, memory_order_relaxed))
+        atomic_store_explicit(&hgc__heap_below, lo - 1, memory_order_release);
+    if (hi > atomic_load_explicit(&hgc__heap_end, memory_order_relaxed))
+        atomic_store_explicit(&hgc__heap_end, hi, memory_order_release);
 
     span *s = desc_new();
     s->base = lo;

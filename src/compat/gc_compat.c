@@ -61,10 +61,12 @@ static size_t allocated_at_gc; /* allocated bytes when the last cycle ended */
 
 static void update_bounds(void)
 {
+    /* A byte below the heap, not its first: this variable is in static
+     * data, scanned as a root (heap.h, hgc__heap_below). */
     GC_least_plausible_heap_addr =
-        (void *)atomic_load_explicit(&hgc__heap_lo, memory_order_relaxed);
+        (void *)atomic_load_explicit(&hgc__heap_below, memory_order_relaxed);
     GC_greatest_plausible_heap_addr =
-        (void *)atomic_load_explicit(&hgc__heap_hi, memory_order_relaxed);
+        (void *)atomic_load_explicit(&hgc__heap_end, memory_order_relaxed);
 }
 
 /* The collector's hook: world lock held, so the collector's and the
