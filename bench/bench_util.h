@@ -45,15 +45,16 @@ static __attribute__((noinline, unused)) void bench_scrub_stack(void)
     __asm__ volatile("" : : "r"(buf) : "memory"); /* keep the stores */
 }
 
-/* Seconds on the monotonic clock. */
 /* CPU time of the calling thread, seconds. */
 static inline double bench_thread_cpu(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        bench_fatal("clock_gettime: %s", strerror(errno));
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Seconds on the monotonic clock. */
 static inline double bench_now(void)
 {
     struct timespec t;

@@ -55,12 +55,12 @@ typedef struct mark_entry {
  * piece refers to.  So the stack holds one entry per large object and at
  * most a piece's referents above it, an idle marker can take the rest from
  * the bottom, and an overflow loses at most the rest, which the rescan
- * finds (Overflow, above).  Typed ranges are cut only beyond SMALL_MAX:
- * scan_typed finds a small object's layout word at the end of its range,
- * a large object's (or any piece's) through its span.  Pushing all pieces at once did neither: the
+ * finds (Overflow, above).  Pushing all pieces at once did neither: the
  * stacks grew to 2 MiB each for an array of 300,000 pointers, and an array
  * of more pieces than a capped stack holds overflowed again on every
- * rescan. */
+ * rescan.  Typed ranges are cut only beyond SMALL_MAX: scan_typed finds a
+ * small object's layout word at the end of its range, a large object's (or
+ * any piece's) through its span. */
 #define LARGE_CHUNK ((uintptr_t)16 << 10)
 #define INITIAL_STACK 4096
 /* Ranges marker 0 scans alone before it wakes the helpers: a small heap is
