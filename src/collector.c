@@ -64,7 +64,8 @@ void collector_init(void)
     long long markers = option_get(OPT_MARKERS);
     if (markers == 0) /* automatic: one per CPU */
         markers = os_ncpus();
-    mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers);
+    mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers,
+              (unsigned)option_get(OPT_TEST_MARKER_DELAY));
     gen_init();
 }
 

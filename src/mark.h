@@ -20,7 +20,8 @@
 
 /* stack_limit_entries: per marker, 0 = unlimited; markers: threads that
  * mark, the collecting one included. */
-void mark_init(size_t stack_limit_entries, unsigned markers);
+/* delay_us: HGC_TEST_MARKER_DELAY (mark.c). */
+void mark_init(size_t stack_limit_entries, unsigned markers, unsigned delay_us);
 /* Start the helper threads that are missing; world running, world lock
  * held. */
 void mark_start_helpers(void);

@@ -18,6 +18,7 @@ enum option_id {
     OPT_TRACE,            /* path of the Chrome trace file (option_text) */
     OPT_GENERATIONAL,     /* 0/1: minor collections where the kernel allows */
     OPT_TEST_STOP_DELAY,  /* tests: microseconds the stop handler dawdles */
+    OPT_TEST_MARKER_DELAY, /* tests: microseconds a woken marker helper dawdles */
     OPT_COUNT
 };
 
