@@ -24,10 +24,10 @@
 #                    (default: thread)
 #   RAW=file         also keep every RESULT line there
 #
-# Output: one markdown table, a row per thread count: each back end's
-# median time, its speed-up over its own run at the first thread count
-# (time(1) above), and each back end's time as a ratio to the first back
-# end's.
+# Output: one markdown table on stdout (progress on stderr), a row per
+# thread count: each back end's median time, its speed-up over its own run
+# at the first thread count (time(1) above), and each back end's time as a
+# ratio to the first back end's.
 set -u
 export LC_ALL=C
 
