@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 /* stack_limit_entries: per marker, 0 = unlimited; markers: threads that
- * mark, the collecting one included. */
-/* delay_us: HGC_TEST_MARKER_DELAY (mark.c). */
+ * mark, the collecting one included; delay_us: HGC_TEST_MARKER_DELAY
+ * (mark.c). */
 void mark_init(size_t stack_limit_entries, unsigned markers, unsigned delay_us);
 /* Start the helper threads that are missing; world running, world lock
  * held. */

@@ -164,7 +164,7 @@ static int scenario(int markers)
 }
 
 #define LATE_KEEP 4
-#define LATE_ROUNDS 30
+#define LATE_COLLECTIONS 30
 #define LATE_DEPTH 15 /* 32767 nodes: past the ranges marker 0 scans alone */
 
 static int late_helpers(void)
@@ -175,7 +175,7 @@ static int late_helpers(void)
     test_tnode **volatile keep = (test_tnode **)hgc_malloc(LATE_KEEP * sizeof *keep);
     hgc_collect();
     int minors = 0;
-    for (int i = 0; i < LATE_ROUNDS; i++) {
+    for (int i = 0; i < LATE_COLLECTIONS; i++) {
         keep[i % LATE_KEEP] = test_tree_build(LATE_DEPTH, (uint64_t)i + 1);
         /* Young and held only by this frame: the minor's second phase. */
         test_tnode *volatile local = test_tree_build(LATE_DEPTH, (uint64_t)i + 1000);
@@ -184,12 +184,12 @@ static int late_helpers(void)
         CHECK(test_tree_verify(local, LATE_DEPTH, (uint64_t)i + 1000) ==
               ((size_t)1 << LATE_DEPTH) - 1);
         for (int j = 0; j <= i && j < LATE_KEEP; j++) {
-            int made = i - ((i - j) % LATE_KEEP); /* the round that last stored keep[j] */
+            int made = i - ((i - j) % LATE_KEEP); /* the iteration that last stored keep[j] */
             CHECK(test_tree_verify(keep[j], LATE_DEPTH, (uint64_t)made + 1) ==
                   ((size_t)1 << LATE_DEPTH) - 1);
         }
     }
-    fprintf(stderr, "late helpers: ok (%d of %d collections minor)\n", minors, LATE_ROUNDS);
+    fprintf(stderr, "late helpers: ok (%d of %d collections minor)\n", minors, LATE_COLLECTIONS);
     return 0;
 }
 
