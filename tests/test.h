@@ -456,6 +456,24 @@ static TEST_UNUSED void test_print_child(const char *name, const test_child *c)
             c->err ? c->err : "");
 }
 
+/* Runs case case_name as test_run_case does and wants it to exit with 0:
+ * then passes its stderr on and returns 1; else prints the child (labelled
+ * label) and returns 0. */
+static TEST_UNUSED int test_case_passes(const char *case_name, const char *const *env,
+                                        const char *label)
+{
+    test_child c;
+    test_run_case(case_name, env, &c);
+    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+        test_print_child(label, &c);
+        test_child_free(&c);
+        return 0;
+    }
+    fputs(c.err, stderr);
+    test_child_free(&c);
+    return 1;
+}
+
 /* 1 when some whole line of text equals line exactly. */
 static TEST_UNUSED int test_has_line(const char *text, const char *line)
 {

@@ -163,18 +163,12 @@ static int scenario(const char *label)
 int main(int argc, char **argv)
 {
     static const char *const env[] = {"HGC_MARK_STACK_LIMIT=16", NULL};
-    test_child c;
 
     if (argc > 1 && strcmp(argv[1], "limited") == 0)
         return scenario("with HGC_MARK_STACK_LIMIT=16");
 
-    test_run_case("limited", env, &c);
-    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
-        test_print_child("limited (HGC_MARK_STACK_LIMIT=16)", &c);
+    if (!test_case_passes("limited", env, "limited (HGC_MARK_STACK_LIMIT=16)"))
         return 1;
-    }
-    fputs(c.err, stderr);
-    test_child_free(&c);
     printf("child with HGC_MARK_STACK_LIMIT=16: ok\n");
     scenario("without limit");
     printf("test_mark_overflow: ok\n");

@@ -205,24 +205,12 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "%d", counts[i]);
         snprintf(var, sizeof var, "HGC_MARKERS=%d", counts[i]);
         const char *env[] = {var, NULL};
-        test_child c;
-        test_run_case(name, env, &c);
-        if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
-            test_print_child(var, &c);
+        if (!test_case_passes(name, env, var))
             return 1;
-        }
-        fputs(c.err, stderr);
-        test_child_free(&c);
     }
     const char *late_env[] = {"HGC_MARKERS=4", "HGC_TEST_MARKER_DELAY=300", "HGC_VERIFY=1", NULL};
-    test_child c;
-    test_run_case("late", late_env, &c);
-    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
-        test_print_child("late helpers", &c);
+    if (!test_case_passes("late", late_env, "late helpers"))
         return 1;
-    }
-    fputs(c.err, stderr);
-    test_child_free(&c);
     printf("test_parallel_mark: ok\n");
     return 0;
 }
