@@ -386,24 +386,24 @@ static NOINLINE void free_completing_batch(thread_rec *t, span *s, void *p)
     crit_exit(t);
 }
 
+void alloc_free_to_cache(thread_rec *t, span *s, void *p, void **head)
+{
+    free_to_cache(t, s, p, head);
+}
+
 void alloc_free_small(thread_rec *t, span *s, void *p)
 {
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc) {
+        /* Owner (free_fast takes most of these; stress mode keeps the
+         * cache's list in the span, see alloc_small_slow). */
+        void **head = unlikely(hgc__gc_stress) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
+        free_to_cache(t, s, p, head);
+        return;
+    }
     size_t size = s->elem_size;
     atomic_store_explicit(&t->freed_bytes,
                           atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + size,
                           memory_order_relaxed);
-    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc) {
-        /* Owner: straight back onto the thread's own list, no atomics.  The
-         * collector never edits a cache, so no critical section either. */
-        void **head = unlikely(hgc__gc_stress) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
-        /* A free slot is never old (gen.h); marks change only with the
-         * world stopped or in sweeps, and no sweep touches a cached span. */
-        *span_mark_of(s, (uintptr_t)p) = 0;
-        slot_make_free(p, size, *head, true);
-        *head = p;
-        count_allocated(t, size);
-        return;
-    }
     /* Anyone else: push onto the span's xfree stack, counting the push.
      * The owner (or the sweeper) takes the whole stack with one exchange, so
      * there is no ABA.  No lock, unless this push completes a batch. */

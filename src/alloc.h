@@ -114,12 +114,34 @@ static inline void *bump_hand_out(uintptr_t b, size_t size)
     return w;
 }
 
+/* A slot of a span t's cache holds, valid and allocated, goes straight
+ * back onto the list at head: no atomics, and no critical section, as the
+ * collector never edits a cache.  The slot's bytes re-enter the cache, so
+ * they count as allocated again (alloc.c, count_allocated). */
+static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
+{
+    size_t size = s->elem_size;
+    /* A free slot is never old (gen.h); marks change only with the world
+     * stopped or in sweeps, and no sweep touches a cached span. */
+    *span_mark_of(s, (uintptr_t)p) = 0;
+    slot_make_free(p, size, *head, true);
+    *head = p;
+    atomic_store_explicit(&t->freed_bytes,
+                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + size,
+                          memory_order_relaxed);
+    atomic_store_explicit(&t->alloc_bytes,
+                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + size,
+                          memory_order_relaxed);
+}
+
 void alloc_init(void);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL
  * when memory is exhausted. */
 void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls);
 void *alloc_large(thread_rec *t, size_t n, unsigned kind);
+/* free_to_cache, out of line. */
+void alloc_free_to_cache(thread_rec *t, span *s, void *p, void **head);
 /* Free p (already validated as an object start of span s). */
 void alloc_free_small(thread_rec *t, span *s, void *p);
 void alloc_free_large(thread_rec *t, span *s, void *p);

@@ -194,7 +194,9 @@ static span *object_span_or_die(void *p, bool in_realloc)
     return s;
 }
 
-API void hgc_free(void *p)
+/* Everything free_fast leaves (alloc_fast.h): NULL, unregistered threads,
+ * large objects, registered objects, stress mode and every wrong call. */
+static NOINLINE void free_checked(void *p)
 {
     if (!p)
         return;
@@ -216,6 +218,12 @@ API void hgc_free(void *p)
         alloc_free_large(t, s, p);
     else
         alloc_free_small(t, s, p);
+}
+
+API void hgc_free(void *p)
+{
+    if (!free_fast(p))
+        free_checked(p);
 }
 
 /* Object start and usable size for any address; 0 when not in an object.

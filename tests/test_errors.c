@@ -5,7 +5,10 @@
  * after printing exactly the documented line with the addresses passed):
  *   free_stack, free_malloc      "hgc: hgc_free(P): not a pointer allocated by hgc"
  *   free_interior_small/_large   "hgc: hgc_free(P): interior pointer, object starts at B"
- *   double_free_small/_large     "hgc: hgc_free(P): double free"
+ *   double_free_small/_mid/_large  "hgc: hgc_free(P): double free"
+ *   free_interior_remote, double_free_remote: the same two lines, for an
+ *                                 object of a span no cache of this thread
+ *                                 holds (allocated by a thread now gone)
  *   free_unallocated             "hgc: hgc_free(P): not a pointer allocated by hgc
  *                                 (never handed out)"
  *   add_roots_lo_hi              "hgc: hgc_add_roots(LO, HI): lo > hi"
@@ -79,6 +82,43 @@ static int case_double_free(size_t n)
     CHECK(p != NULL);
     hgc_free(p);
     fprintf(stderr, "TEST-ADDR %p\n", p);
+    hgc_free(p);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+/* An object of n bytes allocated by a thread that has exited since: its
+ * span is in no thread's cache, so a free takes the path of a thread that
+ * does not own the span (a lock-free push), not the owner's. */
+static void *remote_alloc(void *arg)
+{
+    return hgc_malloc((size_t)(uintptr_t)arg);
+}
+
+static char *remote_object(size_t n)
+{
+    pthread_t t;
+    void *p = NULL;
+    CHECK(pthread_create(&t, NULL, remote_alloc, (void *)(uintptr_t)n) == 0);
+    CHECK(pthread_join(t, &p) == 0);
+    CHECK(p != NULL);
+    return p;
+}
+
+static int case_free_interior_remote(void)
+{
+    char *p = remote_object(48);
+    fprintf(stderr, "TEST-ADDR %p %p\n", (void *)(p + 16), (void *)p);
+    hgc_free(p + 16);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
+static int case_double_free_remote(void)
+{
+    char *p = remote_object(48);
+    hgc_free(p);
+    fprintf(stderr, "TEST-ADDR %p\n", (void *)p);
     hgc_free(p);
     fprintf(stderr, "TEST-REACHED\n");
     return 0;
@@ -364,7 +404,10 @@ static int run_child(const char *name)
     if (!strcmp(name, "free_interior_large"))
         return case_free_interior(MiB, 3 * 4096 + 8);
     if (!strcmp(name, "double_free_small")) return case_double_free(64);
+    if (!strcmp(name, "double_free_mid")) return case_double_free(160); /* memset when freed */
     if (!strcmp(name, "double_free_large")) return case_double_free(MiB);
+    if (!strcmp(name, "free_interior_remote")) return case_free_interior_remote();
+    if (!strcmp(name, "double_free_remote")) return case_double_free_remote();
     if (!strcmp(name, "free_unallocated")) return case_free_unallocated();
     if (!strcmp(name, "add_roots_lo_hi")) return case_add_roots();
     if (!strcmp(name, "remove_roots_lo_hi")) return case_remove_roots();
@@ -527,7 +570,10 @@ int main(int argc, char **argv)
     death_case("free_interior_small", "interior");
     death_case("free_interior_large", "interior");
     death_case("double_free_small", "double");
+    death_case("double_free_mid", "double");
     death_case("double_free_large", "double");
+    death_case("free_interior_remote", "interior");
+    death_case("double_free_remote", "double");
     death_case("free_unallocated", "unalloc");
     death_case("add_roots_lo_hi", "roots");
     death_case("remove_roots_lo_hi", "rroots");
