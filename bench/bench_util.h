@@ -101,11 +101,13 @@ static inline double bench_start_workers(int n, void *(*fn)(void *), void *args,
 
 static inline void bench_join_workers(void)
 {
+    bench_wait_begin(); /* gcapi.h */
     for (int i = 0; i < bench_nworkers; i++) {
         int rc = pthread_join(bench_tids[i], NULL);
         if (rc != 0)
             bench_fatal("pthread_join: %s", strerror(rc));
     }
+    bench_wait_end();
     pthread_barrier_destroy(&bench_start_barrier);
     free(bench_tids);
     bench_tids = NULL;

@@ -238,11 +238,13 @@ int main(int argc, char **argv)
             if (rc != 0)
                 bench_fatal("binary_trees: pthread_create: %s", strerror(rc));
         }
+        bench_wait_begin();
         for (int i = 0; i < nthreads; i++) {
             int rc = pthread_join(ws[i].tid, NULL);
             if (rc != 0)
                 bench_fatal("binary_trees: pthread_join: %s", strerror(rc));
         }
+        bench_wait_end();
         for (int li = 0; li < nlevels; li++) {
             level_check[li] = 0;
             for (int i = 0; i < nthreads; i++)

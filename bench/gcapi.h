@@ -164,6 +164,19 @@ static inline void bench_thread_unregister(void)
     hgc_thread_unregister();
 }
 
+/* The main thread waiting for its workers touches no object: declared a
+ * blocking region, a collection does not stop it (hgc.h), as hgc's
+ * GC_pthread_join does for programs on the Boehm interface. */
+static inline void bench_wait_begin(void)
+{
+    hgc_blocking_enter();
+}
+
+static inline void bench_wait_end(void)
+{
+    hgc_blocking_leave();
+}
+
 static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
 {
     hgc_stats st;
@@ -267,6 +280,16 @@ static inline void bench_thread_unregister(void)
 {
 }
 
+/* Joins go through gc.h's GC_pthread_join: Boehm's keeps the joining
+ * thread stoppable as any other, hgc's waits in a blocking region. */
+static inline void bench_wait_begin(void)
+{
+}
+
+static inline void bench_wait_end(void)
+{
+}
+
 static inline void bench_gc_stats(long long *collections, double *max_pause_ms)
 {
     *collections = (long long)GC_get_gc_no();
@@ -357,6 +380,14 @@ static inline void bench_thread_register(void)
 }
 
 static inline void bench_thread_unregister(void)
+{
+}
+
+static inline void bench_wait_begin(void)
+{
+}
+
+static inline void bench_wait_end(void)
 {
 }
 
