@@ -24,9 +24,12 @@
 #include "sweep.h"
 
 /* Number of live slots (mark_byte_live); *any says whether any mark byte
- * is set at all.  Only the first granule of a slot can carry a mark, so
- * for 16-byte slots the marks are contiguous bytes and eight are counted
- * per load. */
+ * is set at all.  Only the first granule of a slot ever carries a mark
+ * (heap.h: marking goes by object start, and free pages carry no marks),
+ * so every other mark byte of the span is 0: for slots of up to four
+ * granules the slots' mark bytes are counted as one run, eight per load,
+ * instead of one load and test per slot. */
+#define COUNT_RUN_MAX_STEP 4
 static uint32_t count_live(const span *s, bool *any)
 {
     const uint8_t *m = s->marks;
@@ -34,12 +37,12 @@ static uint32_t count_live(const span *s, bool *any)
     uint32_t n = s->nelems, live = 0;
     uint8_t seen = 0;
     size_t step = s->elem_size >> GRANULE_SHIFT;
-    if (step == 1) {
+    if (step <= COUNT_RUN_MAX_STEP) {
         const uint64_t ones = 0x0101010101010101ull;
         const uint64_t live_mask = live_marks * ones;
         uint64_t seen8 = 0;
-        uint32_t i = 0;
-        for (; i + 8 <= n; i += 8) {
+        size_t i = 0, nbytes = (size_t)n * step;
+        for (; i + 8 <= nbytes; i += 8) {
             uint64_t w;
             memcpy(&w, m + i, sizeof w);
             seen8 |= w;
@@ -51,10 +54,16 @@ static uint32_t count_live(const span *s, bool *any)
             live += (uint32_t)((l * ones) >> 56);
         }
         seen = seen8 != 0;
-        for (; i < n; i++) {
+        for (; i < nbytes; i++) {
             seen |= m[i];
             live += (m[i] & live_marks) != 0;
         }
+#ifdef HGC_DEBUG
+        for (i = 0; i < nbytes; i++)
+            if (i % step != 0 && m[i] != 0)
+                hgc__fatal("mark byte %#x inside the object at %p", m[i],
+                           (void *)(s->base + (i - i % step) * GRANULE));
+#endif
     } else {
         for (uint32_t i = 0; i < n; i++) {
             seen |= m[i * step];
