@@ -234,17 +234,6 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
     return s;
 }
 
-/* Bytes handed to t: large objects, and small slots as they enter t's
- * cache (alloc_fast.h counts nothing), so hgc_stats.allocated_bytes runs
- * ahead of the program by what waits in caches -- at most a span per class
- * and thread, plus the thread's own frees not yet reused. */
-static inline void count_allocated(thread_rec *t, size_t bytes)
-{
-    atomic_store_explicit(&t->alloc_bytes,
-                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + bytes,
-                          memory_order_relaxed);
-}
-
 void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
 {
     if (unlikely(hgc__gc_stress))
@@ -400,13 +389,16 @@ void alloc_free_small(thread_rec *t, span *s, void *p)
         free_to_cache(t, s, p, head);
         return;
     }
+    alloc_free_remote(t, s, p);
+}
+
+/* Push onto the span's xfree stack, counting the push.  The owner (or the
+ * sweeper) takes the whole stack with one exchange, so there is no ABA.
+ * No lock, unless this push completes a batch. */
+void alloc_free_remote(thread_rec *t, span *s, void *p)
+{
     size_t size = s->elem_size;
-    atomic_store_explicit(&t->freed_bytes,
-                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + size,
-                          memory_order_relaxed);
-    /* Anyone else: push onto the span's xfree stack, counting the push.
-     * The owner (or the sweeper) takes the whole stack with one exchange, so
-     * there is no ABA.  No lock, unless this push completes a batch. */
+    count_freed(t, size);
     uint32_t b = batch[s->sizeclass];
     uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
     slot_make_free(p, size, xfree_top(old), true);
@@ -438,10 +430,7 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
         crit_exit(t);
         hgc__fatal("hgc_free(%p): double free", p);
     }
-    atomic_store_explicit(&t->freed_bytes,
-                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) +
-                              s->elem_size,
-                          memory_order_relaxed);
+    count_freed(t, s->elem_size);
     *span_mark_of(s, s->base) = 0; /* free pages carry no marks */
     pageheap_free(s);
     crit_exit(t);

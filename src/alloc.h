@@ -114,10 +114,30 @@ static inline void *bump_hand_out(uintptr_t b, size_t size)
     return w;
 }
 
+/* Bytes handed to t: large objects, and small slots as they enter t's
+ * cache (alloc_fast.h counts nothing), so hgc_stats.allocated_bytes runs
+ * ahead of the program by what waits in caches -- at most a span per class
+ * and thread, plus the thread's own frees not yet reused.  Only t writes
+ * its counters: relaxed, for statistics to read. */
+static inline void count_allocated(thread_rec *t, size_t bytes)
+{
+    atomic_store_explicit(&t->alloc_bytes,
+                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+}
+
+/* Bytes t freed explicitly. */
+static inline void count_freed(thread_rec *t, size_t bytes)
+{
+    atomic_store_explicit(&t->freed_bytes,
+                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+}
+
 /* A slot of a span t's cache holds, valid and allocated, goes straight
  * back onto the list at head: no atomics, and no critical section, as the
  * collector never edits a cache.  The slot's bytes re-enter the cache, so
- * they count as allocated again (alloc.c, count_allocated). */
+ * they count as allocated again. */
 static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
 {
     size_t size = s->elem_size;
@@ -126,12 +146,8 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
     *span_mark_of(s, (uintptr_t)p) = 0;
     slot_make_free(p, size, *head, true);
     *head = p;
-    atomic_store_explicit(&t->freed_bytes,
-                          atomic_load_explicit(&t->freed_bytes, memory_order_relaxed) + size,
-                          memory_order_relaxed);
-    atomic_store_explicit(&t->alloc_bytes,
-                          atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed) + size,
-                          memory_order_relaxed);
+    count_freed(t, size);
+    count_allocated(t, size);
 }
 
 void alloc_init(void);
@@ -144,6 +160,8 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind);
 void alloc_free_to_cache(thread_rec *t, span *s, void *p, void **head);
 /* Free p (already validated as an object start of span s). */
 void alloc_free_small(thread_rec *t, span *s, void *p);
+/* The same for a span t's cache does not hold: the lock-free push. */
+void alloc_free_remote(thread_rec *t, span *s, void *p);
 void alloc_free_large(thread_rec *t, span *s, void *p);
 
 /* Give a thread's cached spans back to the central lists (thread exit). */

@@ -51,7 +51,7 @@ static inline void *alloc_fast(size_t n, unsigned kind)
 /* hgc_free's fast path: p is the start of an allocated small object and
  * the calling thread is registered.  Then p is freed and the result is
  * true: onto the thread's own list, inline, if its cache holds the span,
- * else through alloc_free_small (a lock-free push).  Anything else, good
+ * else through alloc_free_remote (a lock-free push).  Anything else, good
  * or bad -- NULL, a large object, an object with a finalizer, stress
  * mode, an unregistered thread, any error -- gives false with nothing
  * changed, and the checked path in api.c decides and reports.
@@ -80,7 +80,7 @@ static inline bool free_fast(void *p)
     if (unlikely(((const uintptr_t *)p)[1] == free_tag(p)))
         return false;
     if (!own) {
-        alloc_free_small(t, s, p);
+        alloc_free_remote(t, s, p);
         return true;
     }
     unsigned k = s->kind, c = s->sizeclass;
