@@ -103,8 +103,8 @@ NOINLINE void *hgc__alloc_slow(size_t n, unsigned kind)
     return p;
 }
 
-API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
-API void *hgc_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
+HOT_ENTRY API void *hgc_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
+HOT_ENTRY API void *hgc_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
 
 /* The word of a typed object that holds its layout: its last one (for a
  * large object, the last of the bytes asked for). */
@@ -220,7 +220,7 @@ static NOINLINE void free_checked(void *p)
         alloc_free_small(t, s, p);
 }
 
-API void hgc_free(void *p)
+HOT_ENTRY API void hgc_free(void *p)
 {
     if (!free_fast(p))
         free_checked(p);

@@ -9,6 +9,10 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define NOINLINE __attribute__((noinline))
+/* On the entry points that hold an inline fast path (allocation, free):
+ * where the linker happens to place them moved churn by 7% between builds
+ * that differed only in unrelated code.  A cache-line start fixes it. */
+#define HOT_ENTRY __attribute__((aligned(64)))
 #define UNUSED __attribute__((unused))
 /* On extern declarations of internal variables: -fvisibility=hidden covers
  * definitions only, and without this every use from another file of the

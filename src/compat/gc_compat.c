@@ -153,8 +153,8 @@ __attribute__((constructor)) static void compat_load(void)
 /* ------------------------------------------------------------ allocation */
 
 /* The fast path inline, as in hgc_malloc itself: no extra call. */
-void *GC_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
-void *GC_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
+HOT_ENTRY void *GC_malloc(size_t n) { return alloc_fast(n, KIND_SCANNED); }
+HOT_ENTRY void *GC_malloc_atomic(size_t n) { return alloc_fast(n, KIND_ATOMIC); }
 void *GC_malloc_uncollectable(size_t n) { return hgc_malloc_uncollectable(n); }
 void *GC_malloc_atomic_uncollectable(size_t n) { return hgc_malloc_atomic_uncollectable(n); }
 /* Every interior pointer counts anyway. */
