@@ -11,8 +11,11 @@
  * Threads: every thread that holds hgc pointers must be registered.  A thread
  * registers itself on its first allocation; hgc_thread_register() does it
  * explicitly (idempotent).  A thread that exits without unregistering is
- * cleaned up by hgc.  Threads are stopped for a collection by a signal
- * (SIGPWR unless HGC_SIG_SUSPEND names another).
+ * cleaned up by hgc.  Threads are stopped for a collection at their next
+ * allocation that refills a thread cache, or by a signal (SIGPWR unless
+ * HGC_SIG_SUSPEND names another).  A thread that blocks that signal is
+ * still stopped at such an allocation or in a blocking region; one that
+ * blocks it and does neither holds the collection up.
  *
  * Errors: hgc_free() or hgc_realloc() of a pointer hgc did not hand out,
  * of an interior pointer, or of an already freed object prints one line

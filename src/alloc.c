@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "collector.h"
 #include "gen.h"
+#include "stw.h"
 #include "sweep.h"
 
 uintptr_t hgc__link_key, hgc__tag_key;
@@ -236,6 +237,7 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
 
 void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
 {
+    stw_poll(t);
     if (unlikely(hgc__gc_stress))
         collector_stress_tick(t);
     if (collector_should_collect())
@@ -310,6 +312,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     size_t npages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
     if (n > ((size_t)1 << ADDRESS_BITS))
         return NULL;
+    stw_poll(t);
     if (unlikely(hgc__gc_stress))
         collector_stress_tick(t);
     if (collector_should_collect())

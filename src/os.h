@@ -52,6 +52,19 @@ static inline uintptr_t os_stack_pointer(void)
 /* Give the CPU to another runnable thread, if there is one. */
 void os_yield(void);
 
+/* One step of a spin-wait loop: tells the CPU (and the other hardware
+ * thread of its core) that this one only waits. */
+static inline void os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#else
+    __asm__ volatile("" ::: "memory");
+#endif
+}
+
 /* Futex-style wait: sleep while *addr == expected (may wake spuriously).
  * Both are async-signal-safe. */
 void os_wait_on(const unsigned *addr, unsigned expected);

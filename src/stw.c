@@ -8,9 +8,9 @@
 
 static int stop_signal;
 /* 1 from the start of a stop until the restart; read by the handler (to
- * ignore stray signals) and by hgc_blocking_leave (Dekker with
- * thread_rec.blocking: both sides use seq_cst). */
-static _Atomic int stopping;
+ * ignore stray signals), by stw_poll and by hgc_blocking_leave (Dekker
+ * with thread_rec.blocking: both sides use seq_cst). */
+_Atomic int hgc__stopping;
 /* Bumped at every restart; stopped threads sleep on it. */
 static _Atomic unsigned world_epoch;
 /* Bumped at every stop.  A thread is asked to stop in a round
@@ -24,11 +24,69 @@ static _Atomic unsigned stop_round;
  * test_stop_race.  Zero (no sleep) unless a test sets it. */
 static uint64_t stop_delay_ns;
 
+/* Threads asleep on world_epoch: the restart makes the wake-up call only
+ * when there are some.  Dekker with world_epoch (seq_cst on both sides): a
+ * sleeper counts itself, then looks at the epoch; the restart bumps the
+ * epoch, then looks at the count -- so either the restart sees the
+ * sleeper, or the sleeper sees the new epoch and does not sleep. */
+static _Atomic unsigned restart_sleepers;
+
+/* Spinning waiters.  A thread waiting for the restart (or for the world
+ * lock, threads.c) spins for up to STW_SPIN_NS before it sleeps: most
+ * pauses are shorter, and a sleeper costs the waker a system call that
+ * kicks its CPU and is itself slow to resume -- on a virtual machine tens
+ * of microseconds each, as the host must wake the idle CPU.  But a spinner
+ * holds a CPU the collector and its markers may need, so at most one
+ * fewer than there are CPUs spin at once (500 stopped threads spinning on
+ * two CPUs would stretch every pause by milliseconds), and nobody spins
+ * for the restart after a pause longer than the spin. */
+static unsigned max_spinners;
+static _Atomic unsigned spinners;
+static _Atomic uint64_t last_pause_ns; /* of the last stop, for the next one's waiters */
+static uint64_t stop_start_ns;
+
+bool stw_spin_begin(void)
+{
+    if (atomic_fetch_add_explicit(&spinners, 1, memory_order_relaxed) < max_spinners)
+        return true;
+    atomic_fetch_sub_explicit(&spinners, 1, memory_order_relaxed);
+    return false;
+}
+
+void stw_spin_end(void)
+{
+    atomic_fetch_sub_explicit(&spinners, 1, memory_order_relaxed);
+}
+
+/* Async-signal-safe (clock_gettime, futex). */
+static void wait_for_restart(unsigned epoch)
+{
+    bool spin = atomic_load_explicit(&last_pause_ns, memory_order_relaxed) < STW_SPIN_NS &&
+                stw_spin_begin();
+    uint64_t spin_until = spin ? os_now_ns() + STW_SPIN_NS : 0;
+    while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch) {
+        if (spin) {
+            if (os_now_ns() < spin_until) {
+                os_cpu_relax();
+                continue;
+            }
+            stw_spin_end();
+            spin = false;
+        }
+        atomic_fetch_add(&restart_sleepers, 1);
+        if (atomic_load(&world_epoch) == epoch)
+            os_wait_on((const unsigned *)&world_epoch, epoch);
+        atomic_fetch_sub(&restart_sleepers, 1);
+    }
+    if (spin)
+        stw_spin_end();
+}
+
 /* The round t is asked to stop in now and has not acknowledged, or 0. */
 static unsigned stop_wanted(const thread_rec *t)
 {
     unsigned round = atomic_load_explicit(&stop_round, memory_order_acquire);
-    bool wanted = atomic_load_explicit(&stopping, memory_order_acquire) &&
+    bool wanted = atomic_load_explicit(&hgc__stopping, memory_order_acquire) &&
                   atomic_load_explicit(&t->stop_asked, memory_order_relaxed) == round &&
                   atomic_load_explicit(&t->stop_acked, memory_order_relaxed) != round;
     return wanted ? round : 0;
@@ -60,8 +118,7 @@ NOINLINE void stw_stop_self(thread_rec *t)
     /* Releases stop_sp and everything this thread wrote. */
     atomic_store_explicit(&t->stop_acked, round, memory_order_release);
     os_sem_post(); /* wakes the collector */
-    while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch)
-        os_wait_on((const unsigned *)&world_epoch, epoch);
+    wait_for_restart(epoch);
     /* Keep the spill alive until the collector is done with it. */
     __asm__ volatile("" : : "r"(regs) : "memory");
 }
@@ -71,7 +128,9 @@ static void stop_handler(int sig)
     (void)sig;
     int saved_errno = errno;
     thread_rec *t = hgc__self;
-    if (t && stop_wanted(t)) {
+    unsigned round = t ? stop_wanted(t) : 0;
+    if (round) {
+        atomic_store_explicit(&t->handler_round, round, memory_order_relaxed);
         if (t->in_crit)
             t->stop_pending = 1;
         else
@@ -89,13 +148,35 @@ void stw_init(int sig, unsigned delay_us)
 {
     stop_signal = sig;
     stop_delay_ns = (uint64_t)delay_us * 1000;
+    max_spinners = os_ncpus() - 1;
     os_sem_init();
     if (!os_install_signal(sig, stop_handler))
         hgc__fatal("cannot install the handler of signal %d", sig);
 }
 
+/* Signals are the backstop of a stop, not its first resort.  Sending one
+ * costs the collector tens of microseconds on a virtual machine (the
+ * kick of the target's CPU traps to the host), while a thread that
+ * allocates reaches a safe point (stw_poll) or the world lock within a few
+ * microseconds -- and a collection started by allocation usually finds
+ * the other allocating threads just behind it.  So a thread that stopped
+ * without its handler in its last stop (stop_grace) gets STOP_GRACE_NS to
+ * do so again before it is signalled; one that needed the signal (a loop
+ * that does not allocate, a thread asleep in a system call) is signalled
+ * at once, and a compute-bound thread costs no grace after its first stop
+ * that way. */
+#define STOP_GRACE_NS 20000
+
+static void send_stop_signal(thread_rec *t)
+{
+    t->stop_signalled = true;
+    if (!os_signal_thread(t->tid, stop_signal))
+        hgc__fatal("cannot stop thread %lu: it exited without unregistering", t->tid);
+}
+
 /* Wait until every thread asked to stop in this round has acknowledged it
- * or has entered a blocking region since.  The second case: a thread that
+ * or has entered a blocking region since, signalling those still running
+ * when their grace ends.  The second case: a thread that
  * was signalled just before it set `blocking` and that cannot take the
  * signal where it waits now -- ThreadSanitizer delivers signals only at
  * intercepted calls, and not at all while it runs the atfork handlers
@@ -110,21 +191,25 @@ void stw_init(int sig, unsigned delay_us)
 #define ACK_SPIN_NS 100000
 static void wait_for_acks(unsigned round)
 {
-    uint64_t spin_until = os_now_ns() + ACK_SPIN_NS;
+    uint64_t start = os_now_ns();
     for (;;) {
         bool waiting = false;
+        bool grace_over = os_now_ns() - start >= STOP_GRACE_NS;
         for (thread_rec *t = threads_first(); t; t = t->next) {
             if (t->stopped_in_block || atomic_load(&t->stop_asked) != round ||
                 atomic_load_explicit(&t->stop_acked, memory_order_acquire) == round)
                 continue;
-            if (atomic_load(&t->blocking))
+            if (atomic_load(&t->blocking)) {
                 t->stopped_in_block = true;
-            else
-                waiting = true;
+                continue;
+            }
+            waiting = true;
+            if (grace_over && !t->stop_signalled)
+                send_stop_signal(t);
         }
         if (!waiting)
             break;
-        if (os_now_ns() < spin_until)
+        if (os_now_ns() - start < ACK_SPIN_NS)
             os_yield(); /* to a thread that must run to ack, if it waits here */
         else
             os_sem_wait_ns(1000000); /* an ack wakes it sooner */
@@ -134,10 +219,12 @@ static void wait_for_acks(unsigned round)
 
 void stw_stop_world(thread_rec *self)
 {
+    stop_start_ns = os_now_ns();
     unsigned round = atomic_fetch_add(&stop_round, 1) + 1;
-    atomic_store(&stopping, 1);
+    atomic_store(&hgc__stopping, 1);
     for (thread_rec *t = threads_first(); t; t = t->next) {
         t->stopped_in_block = false;
+        t->stop_signalled = false;
         if (t == self)
             continue;
         if (atomic_load(&t->blocking)) {
@@ -145,17 +232,23 @@ void stw_stop_world(thread_rec *self)
             continue;
         }
         atomic_store(&t->stop_asked, round);
-        if (!os_signal_thread(t->tid, stop_signal))
-            hgc__fatal("cannot stop thread %lu: it exited without unregistering", t->tid);
+        if (!t->stop_grace)
+            send_stop_signal(t);
     }
     wait_for_acks(round);
+    for (thread_rec *t = threads_first(); t; t = t->next)
+        if (t != self && atomic_load_explicit(&t->stop_asked, memory_order_relaxed) == round)
+            t->stop_grace =
+                atomic_load_explicit(&t->handler_round, memory_order_relaxed) != round;
 }
 
 void stw_start_world(void)
 {
-    atomic_store(&stopping, 0);
-    atomic_fetch_add_explicit(&world_epoch, 1, memory_order_release);
-    os_wake_all((const unsigned *)&world_epoch);
+    atomic_store_explicit(&last_pause_ns, os_now_ns() - stop_start_ns, memory_order_relaxed);
+    atomic_store(&hgc__stopping, 0);
+    atomic_fetch_add(&world_epoch, 1);
+    if (atomic_load(&restart_sleepers))
+        os_wake_all((const unsigned *)&world_epoch);
 }
 
 /* Callers have checked blocking_depth; only the outermost level acts. */
@@ -171,7 +264,7 @@ void stw_blocking_leave(thread_rec *t)
     for (;;) {
         unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
         atomic_store(&t->blocking, 0);
-        if (!atomic_load(&stopping))
+        if (!atomic_load(&hgc__stopping))
             return;
         /* A collection is stopping the world and may have counted this
          * thread as stopped: stay out until it restarts the world. */
@@ -185,7 +278,7 @@ void stw_blocking_leave(thread_rec *t)
             if (HGC_TSAN)
                 os_sleep_ns(50000);
             else
-                os_wait_on((const unsigned *)&world_epoch, epoch);
+                wait_for_restart(epoch);
         }
     }
 }
@@ -193,5 +286,8 @@ void stw_blocking_leave(thread_rec *t)
 void stw_after_fork_child(void)
 {
     os_sem_init();
-    atomic_store(&stopping, 0);
+    atomic_store(&hgc__stopping, 0);
+    /* Counted by threads that do not exist here. */
+    atomic_store(&spinners, 0);
+    atomic_store(&restart_sleepers, 0);
 }

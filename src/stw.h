@@ -1,24 +1,42 @@
 /*
- * stw.h -- stopping and restarting the world with signals.
+ * stw.h -- stopping and restarting the world: safe points, with signals as
+ * the backstop.
  *
  * Handshake: the collector starts a stop round, sets `stopping`, then asks
  * every registered thread that is not in a blocking region to stop (its
- * stop_asked = the round) and sends it the stop signal.  A thread that
- * receives it outside a critical section records its stack pointer (its
- * registers are in the signal frame, on its stack, above that pointer),
+ * stop_asked = the round).  A thread stops at its next safe point
+ * (stw_poll, in the allocation slow paths), or when the stop signal
+ * reaches it: sent at once to a thread that needed it last time, else
+ * after a grace period (stw.c).  A thread that stops outside a critical
+ * section records its stack pointer (its registers are in the signal frame
+ * or in stw_stop_self's spill, on its stack, above that pointer),
  * acknowledges the round (stop_acked), posts the semaphore that wakes the
- * collector and sleeps until the world epoch changes.  Inside a critical
- * section it only sets stop_pending and stops at crit_exit.  A signal for
- * another round, or a second one in the same round, does nothing.  The
- * collector waits until each asked thread has acknowledged the round or
- * entered a blocking region.  The handler calls only async-signal-safe
- * functions (sem_post, futex; nanosleep for HGC_TEST_STOP_DELAY) and
- * touches only its own thread record.
+ * collector and waits until the world epoch changes.  Inside a critical
+ * section the handler only sets stop_pending, and the thread stops at
+ * crit_exit.  A signal for another round, or one for a round already
+ * acknowledged, does nothing.  The collector waits until each asked thread
+ * has acknowledged the round or entered a blocking region.  The handler
+ * calls only async-signal-safe functions (sem_post, clock_gettime, futex;
+ * nanosleep for HGC_TEST_STOP_DELAY) and touches only its own thread
+ * record.
  */
 #ifndef HGC_STW_H
 #define HGC_STW_H
 
 #include "threads.h"
+#include "util.h"
+
+/* Nonzero from the start of a stop until the restart (stw.c). */
+extern INTERNAL _Atomic int hgc__stopping;
+
+/* A safe point: stop here if the world is being stopped.  Only where the
+ * thread is outside every critical section, its cache consistent -- the
+ * places a stop signal could land as well. */
+static inline void stw_poll(thread_rec *t)
+{
+    if (unlikely(atomic_load_explicit(&hgc__stopping, memory_order_relaxed)) && !t->in_crit)
+        stw_stop_self(t);
+}
 
 /* delay_us: HGC_TEST_STOP_DELAY (stw.c). */
 void stw_init(int stop_signal, unsigned delay_us);
@@ -27,6 +45,12 @@ void stw_stop_world(thread_rec *self);
 void stw_start_world(void);
 void stw_blocking_enter(thread_rec *t);
 void stw_blocking_leave(thread_rec *t);
+/* A waiter may spin for up to STW_SPIN_NS if stw_spin_begin() says so (then
+ * it calls stw_spin_end() when it stops spinning); else it sleeps at once.
+ * Async-signal-safe. */
+#define STW_SPIN_NS 50000
+bool stw_spin_begin(void);
+void stw_spin_end(void);
 /* After fork, in the child. */
 void stw_after_fork_child(void);
 

@@ -30,6 +30,13 @@ __thread tcache *hgc__tcache = (tcache *)&no_cache;
  * starve fork, registration and statistics.  world_serving is the ticket
  * that holds it; unlocking serves the next. */
 static _Atomic unsigned world_next, world_serving;
+/* Waiters asleep on world_serving; the unlock makes the wake-up call only
+ * when there are some (Dekker, seq_cst on both sides: a sleeper counts
+ * itself before the futex compares world_serving; the unlock bumps
+ * world_serving before it reads the count).  A waiter may spin first
+ * (stw.h): the lock is mostly held for one collection, tens of
+ * microseconds. */
+static _Atomic unsigned world_sleepers;
 static thread_rec *registry;
 static thread_rec *spare;
 static size_t nthreads;
@@ -47,37 +54,49 @@ void threads_lock(void)
     bool wrap = t && t->blocking_depth == 0;
     if (wrap)
         stw_blocking_enter(t);
-    /* Wait for our turn in a futex, woken by the unlock: a stop signal sent
-     * just before `blocking` was set is still handled there (the kernel runs
-     * the handler inside the wait).  ThreadSanitizer delivers signals only
-     * at intercepted calls, which a raw futex wait is not: under it, poll
-     * with short sleeps instead (short: the lock idles until the next in
-     * line looks again). */
-    /* seq_cst here and in the unlock (Dekker): the unlock either sees our
-     * ticket and wakes us, or we see its new value before sleeping. */
+    /* Wait for our turn, spinning or in a futex woken by the unlock: a stop
+     * signal sent just before `blocking` was set is still handled in either
+     * (the kernel runs the handler inside the wait).  ThreadSanitizer
+     * delivers signals only at intercepted calls, which neither a spin nor
+     * a raw futex wait is: under it, poll with short sleeps instead (short:
+     * the lock idles until the next in line looks again). */
     unsigned ticket = atomic_fetch_add(&world_next, 1);
     long backoff_ns = 1000;
+    bool spin = !HGC_TSAN && stw_spin_begin();
+    uint64_t spin_until = spin ? os_now_ns() + STW_SPIN_NS : 0;
     for (;;) {
         unsigned serving = atomic_load(&world_serving);
         if (serving == ticket)
             break;
+        if (spin) {
+            if (os_now_ns() < spin_until) {
+                os_cpu_relax();
+                continue;
+            }
+            stw_spin_end();
+            spin = false;
+        }
         if (HGC_TSAN) {
             os_sleep_ns((uint64_t)backoff_ns);
             if (backoff_ns < 50000)
                 backoff_ns *= 2;
         } else {
+            atomic_fetch_add(&world_sleepers, 1);
             os_wait_on((const unsigned *)&world_serving, serving);
+            atomic_fetch_sub(&world_sleepers, 1);
         }
     }
+    if (spin)
+        stw_spin_end();
     if (wrap)
         stw_blocking_leave(t);
 }
 
 void threads_unlock(void)
 {
-    unsigned serving = atomic_fetch_add(&world_serving, 1) + 1;
-    if (!HGC_TSAN && atomic_load(&world_next) != serving)
-        os_wake_all((const unsigned *)&world_serving); /* someone holds a later ticket */
+    atomic_fetch_add(&world_serving, 1);
+    if (!HGC_TSAN && atomic_load(&world_sleepers))
+        os_wake_all((const unsigned *)&world_serving);
 }
 
 thread_rec *threads_first(void) { return registry; }
@@ -181,6 +200,7 @@ static void fork_child(void)
     /* Tickets taken by threads that do not exist here would never be
      * served and never give the lock back: only ours (held) remains. */
     atomic_store_explicit(&world_next, atomic_load(&world_serving) + 1, memory_order_relaxed);
+    atomic_store_explicit(&world_sleepers, 0, memory_order_relaxed);
     stw_after_fork_child();
     mark_after_fork_child();
     gen_after_fork_child();

@@ -64,6 +64,12 @@ typedef struct thread_rec {
     /* The stop round the collector asked this thread to stop in, and the
      * last round it acknowledged (stw.c). */
     _Atomic unsigned stop_asked, stop_acked;
+    /* The last round in which the stop signal's handler found the thread
+     * still running: written by the handler, read by the collector to learn
+     * whether the thread needed the signal (a heuristic: relaxed). */
+    _Atomic unsigned handler_round;
+    bool stop_grace;                /* collector: wait before signalling, see stw.c */
+    bool stop_signalled;            /* collector: signalled in the current round */
     uintptr_t stop_sp;              /* stack pointer while stopped */
     uintptr_t collect_sp;           /* while this thread collects: see collector.c */
 
