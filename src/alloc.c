@@ -30,8 +30,14 @@ typedef struct central {
      * else goes there: a span holding a young object or a survivor must be
      * swept after every collection, or it would keep survivor marks across
      * two minor collections (heap.h). */
-    span partial, full, unswept, old;
-    _Atomic size_t nunswept; /* length of unswept, for lock-free peeks */
+    span partial, full, old;
+    /* Spans to sweep, by home: a thread takes those of its own home first.
+     * Its writes to them hit lines still in its own CPU's cache, where a
+     * span another CPU filled last costs a transfer per line (ARCHITECTURE.md,
+     * Homes).  Bit h of unswept_homes: unswept[h] is not empty. */
+    span unswept[NHOMES];
+    uint32_t unswept_homes;
+    _Atomic size_t nunswept; /* spans on the unswept lists, for lock-free peeks */
 } central;
 
 /* In metadata memory, like free_runs (pageheap.c): static data is scanned
@@ -84,7 +90,8 @@ void alloc_init(void)
             span_list_init(&ce->partial);
             span_list_init(&ce->full);
             span_list_init(&ce->old);
-            span_list_init(&ce->unswept);
+            for (int h = 0; h < NHOMES; h++)
+                span_list_init(&ce->unswept[h]);
         }
     pthread_mutexattr_destroy(&attr);
     span_list_init(&large_spans);
@@ -122,6 +129,24 @@ static void central_put(span *s, enum sweep_result r)
     pthread_mutex_unlock(&ce->lock);
 }
 
+/* Take an unswept span of ce, preferably one of home (ANY_HOME: no
+ * preference), central lock held.  The newest of a home's spans comes
+ * first (prepare_sweep): the likeliest to be in the cache still. */
+#define ANY_HOME NHOMES
+_Static_assert(ANY_HOME < 32, "unswept_homes holds a bit per home, and none for ANY_HOME");
+static span *unswept_pop(central *ce, unsigned home)
+{
+    uint32_t homes = ce->unswept_homes;
+    if (!homes)
+        return NULL;
+    unsigned h = homes & (1u << home) ? home : (unsigned)__builtin_ctz(homes);
+    span *s = span_list_pop(&ce->unswept[h]);
+    if (span_list_empty(&ce->unswept[h]))
+        ce->unswept_homes &= ~(1u << h);
+    atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
+    return s;
+}
+
 /* Sweep one unswept span of any class; false when none is left.  Used when
  * the page heap is empty: garbage in other classes may free whole spans. */
 static bool sweep_one_any(void)
@@ -136,9 +161,7 @@ static bool sweep_one_any(void)
         if (atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
             continue; /* a hint; the pop below re-checks under the lock */
         pthread_mutex_lock(&ce->lock);
-        span *s = span_list_pop(&ce->unswept);
-        if (s)
-            atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
+        span *s = unswept_pop(ce, ANY_HOME);
         pthread_mutex_unlock(&ce->lock);
         if (!s)
             continue;
@@ -195,7 +218,7 @@ static void fresh_span(span *s, unsigned cls, bool *bump)
  * batch in s->xfree, or if *bump is set, wholly free), taken off every
  * list.  old, if not NULL, is the caller's exhausted span of that class,
  * filed under the same lock hold. */
-static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
+static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *old, bool *bump)
 {
     *bump = false;
     central *ce = &centrals[kind][cls];
@@ -204,10 +227,9 @@ static span *central_acquire(unsigned kind, unsigned cls, span *old, bool *bump)
         central_file(ce, old, false);
     span *s = span_list_pop(&ce->partial);
     while (!s) {
-        s = span_list_pop(&ce->unswept);
+        s = unswept_pop(ce, home);
         if (!s)
             break;
-        atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
         pthread_mutex_unlock(&ce->lock);
         atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
         span_set_list(s, LIST_NONE);
@@ -267,7 +289,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     }
     bool bump = false;
     if (!list) {
-        s = central_acquire(kind, cls, old, &bump);
+        s = central_acquire(kind, cls, t->home, old, &bump);
         if (!s) {
             crit_exit(t);
             return NULL;
@@ -283,6 +305,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
         s->free = NULL;
         s->nfree = 0;
         span_set_list(s, LIST_CACHED);
+        s->home = (uint8_t)t->home;
         atomic_store_explicit(&s->owner, &t->tc, memory_order_relaxed);
         t->tc.cur[kind][cls] = s;
     }
@@ -487,23 +510,38 @@ void alloc_sweep_large(void)
     }
 }
 
+/* Move every span of list `from` to the unswept list of its home, in
+ * order: walked from the tail, each pushed at the front.  Returns how many. */
+static size_t move_to_unswept(central *ce, span *from)
+{
+    size_t n = 0;
+    for (span *s = from->prev; s != from;) {
+        span *prev = s->prev;
+        span_set_list(s, LIST_UNSWEPT);
+        s->free = NULL; /* rebuilt from the marks by the sweep */
+        s->nfree = 0;
+        span_list_push(&ce->unswept[s->home], s);
+        ce->unswept_homes |= 1u << s->home;
+        s = prev;
+        n++;
+    }
+    span_list_init(from);
+    return n;
+}
+
 void alloc_prepare_sweep(bool major)
 {
     size_t n = 0;
     for (int k = 0; k < NKINDS; k++)
         for (int c = 1; c < NCLASSES; c++) {
             central *ce = &centrals[k][c];
-            span_list_splice(&ce->unswept, &ce->partial);
-            span_list_splice(&ce->unswept, &ce->full);
+            /* Full spans last, so they come first: the newest of them were
+             * filled just now. */
+            size_t m = atomic_load_explicit(&ce->nunswept, memory_order_relaxed);
             if (major)
-                span_list_splice(&ce->unswept, &ce->old);
-            size_t m = 0;
-            for (span *s = ce->unswept.next; s != &ce->unswept; s = s->next) {
-                span_set_list(s, LIST_UNSWEPT);
-                s->free = NULL; /* rebuilt from the marks by the sweep */
-                s->nfree = 0;
-                m++;
-            }
+                m += move_to_unswept(ce, &ce->old);
+            m += move_to_unswept(ce, &ce->partial);
+            m += move_to_unswept(ce, &ce->full);
             atomic_store_explicit(&ce->nunswept, m, memory_order_relaxed);
             n += m;
         }

@@ -61,6 +61,11 @@ enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, KIND_TYPED = 2, NKINDS = 3 };
 #define SMALL_MAX 32768
 #define NCLASSES 41 /* class 0 unused */
 
+/* Homes: every registered thread has one (round-robin), and every small
+ * span remembers the home of the last cache that held it, so that after a
+ * collection a thread sweeps and refills its own spans first (alloc.c). */
+#define NHOMES 8
+
 /* Span states.  Transitions happen under the heap lock (FREE <-> in use);
  * the state is stored with release so that page-map readers see a
  * consistent span. */
@@ -87,6 +92,7 @@ typedef struct span {
     bool released;           /* free span whose pages were given back to the OS */
     bool protected;          /* gen.c protected its pages (some may be written since) */
     bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
+    uint8_t home;            /* small: home of the thread cache that last held it (alloc.c) */
     /* Has held, since it was last emptied, an object with a finalizer or an
      * uncollectable one: only then does hgc_free look the object up in
      * finalize.c's tables, under their lock (relaxed: a free that races

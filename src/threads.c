@@ -41,6 +41,7 @@ static thread_rec *registry;
 static thread_rec *spare;
 static size_t nthreads;
 static size_t retired_alloc, retired_freed;
+static unsigned next_home; /* homes go round-robin to registering threads */
 static pthread_key_t exit_key;
 
 /* A registered thread waiting for the world lock counts as blocked: the
@@ -139,6 +140,7 @@ thread_rec *threads_register(void)
     memset(t, 0, sizeof *t);
     os_stack_bounds(&t->stack_lo, &t->stack_hi);
     t->tid = os_thread_self();
+    t->home = next_home++ % NHOMES;
     t->next = registry;
     if (registry)
         registry->prev = t;
