@@ -535,13 +535,13 @@ void alloc_prepare_sweep(bool major)
     for (int k = 0; k < NKINDS; k++)
         for (int c = 1; c < NCLASSES; c++) {
             central *ce = &centrals[k][c];
-            /* Full spans last, so they come first: the newest of them were
-             * filled just now. */
+            /* Each list is pushed in front of the one before: partial
+             * spans come first, then the full ones, newest first. */
             size_t m = atomic_load_explicit(&ce->nunswept, memory_order_relaxed);
             if (major)
                 m += move_to_unswept(ce, &ce->old);
-            m += move_to_unswept(ce, &ce->partial);
             m += move_to_unswept(ce, &ce->full);
+            m += move_to_unswept(ce, &ce->partial);
             atomic_store_explicit(&ce->nunswept, m, memory_order_relaxed);
             n += m;
         }
