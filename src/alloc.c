@@ -130,7 +130,7 @@ static void central_put(span *s, enum sweep_result r)
 }
 
 /* Take an unswept span of ce, preferably one of home (ANY_HOME: no
- * preference), central lock held.  The newest of a home's spans comes
+ * preference), central lock held.  Of a home's full spans the newest comes
  * first (prepare_sweep): the likeliest to be in the cache still. */
 #define ANY_HOME NHOMES
 _Static_assert(ANY_HOME < 32, "unswept_homes holds a bit per home, and none for ANY_HOME");
