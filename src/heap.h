@@ -92,7 +92,8 @@ typedef struct span {
     bool released;           /* free span whose pages were given back to the OS */
     bool protected;          /* gen.c protected its pages (some may be written since) */
     bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
-    uint8_t home;            /* small: home of the thread cache that last held it (alloc.c) */
+    uint8_t home;            /* small: home of the last cache that held it, < NHOMES (0 until one does:
+                              * descriptors are zeroed) -- it indexes the unswept lists (alloc.c) */
     /* Has held, since it was last emptied, an object with a finalizer or an
      * uncollectable one: only then does hgc_free look the object up in
      * finalize.c's tables, under their lock (relaxed: a free that races

@@ -58,6 +58,19 @@ void stw_spin_end(void)
     atomic_fetch_sub_explicit(&spinners, 1, memory_order_relaxed);
 }
 
+bool stw_spin_again(bool *spin, uint64_t until)
+{
+    if (!*spin)
+        return false;
+    if (os_now_ns() < until) {
+        os_cpu_relax();
+        return true;
+    }
+    stw_spin_end();
+    *spin = false;
+    return false;
+}
+
 /* Async-signal-safe (clock_gettime, futex). */
 static void wait_for_restart(unsigned epoch)
 {
@@ -65,14 +78,8 @@ static void wait_for_restart(unsigned epoch)
                 stw_spin_begin();
     uint64_t spin_until = spin ? os_now_ns() + STW_SPIN_NS : 0;
     while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch) {
-        if (spin) {
-            if (os_now_ns() < spin_until) {
-                os_cpu_relax();
-                continue;
-            }
-            stw_spin_end();
-            spin = false;
-        }
+        if (stw_spin_again(&spin, spin_until))
+            continue;
         atomic_fetch_add(&restart_sleepers, 1);
         if (atomic_load(&world_epoch) == epoch)
             os_wait_on((const unsigned *)&world_epoch, epoch);

@@ -45,12 +45,16 @@ void stw_stop_world(thread_rec *self);
 void stw_start_world(void);
 void stw_blocking_enter(thread_rec *t);
 void stw_blocking_leave(thread_rec *t);
-/* A waiter may spin for up to STW_SPIN_NS if stw_spin_begin() says so (then
- * it calls stw_spin_end() when it stops spinning); else it sleeps at once.
- * Async-signal-safe. */
+/* A waiter may spin for up to STW_SPIN_NS if stw_spin_begin() says so;
+ * else it sleeps at once.  In its wait loop, stw_spin_again(&spin, until)
+ * spins one step and returns true while spin is set and until is ahead;
+ * past it, it ends the spin (stw_spin_end, spin = false) and returns
+ * false.  A waiter whose wait ends while spin is still set calls
+ * stw_spin_end itself.  Async-signal-safe. */
 #define STW_SPIN_NS 50000
 bool stw_spin_begin(void);
 void stw_spin_end(void);
+bool stw_spin_again(bool *spin, uint64_t until);
 /* After fork, in the child. */
 void stw_after_fork_child(void);
 

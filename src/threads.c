@@ -69,14 +69,8 @@ void threads_lock(void)
         unsigned serving = atomic_load(&world_serving);
         if (serving == ticket)
             break;
-        if (spin) {
-            if (os_now_ns() < spin_until) {
-                os_cpu_relax();
-                continue;
-            }
-            stw_spin_end();
-            spin = false;
-        }
+        if (stw_spin_again(&spin, spin_until))
+            continue;
         if (HGC_TSAN) {
             os_sleep_ns((uint64_t)backoff_ns);
             if (backoff_ns < 50000)
