@@ -1,9 +1,10 @@
 /*
  * alloc.c -- thread caches, central span lists, large objects, explicit free.
  *
- * Lock order: central lock -> heap lock -> metadata lock; the large-object
- * lock is taken alone or before the heap lock.  All of them are taken only
- * inside critical sections (threads.h) or by the world-lock holder.
+ * Lock order: central lock -> heap lock -> metadata lock, and one central
+ * lock at a time; the large-object lock is taken alone or before the heap
+ * lock.  All of them are taken only inside critical sections (threads.h)
+ * or by the world-lock holder.
  *
  * A new object is reachable only from its allocating thread's registers and
  * stack until the caller stores it.  So every path leaves its critical
@@ -22,6 +23,20 @@
 
 uintptr_t hgc__link_key, hgc__tag_key;
 
+/* One home's share of the spans of one kind and size class (alloc.h).  A
+ * span on a central list is on the central of its home (span.home), and
+ * it is filed and unfiled only under that central's lock; its home
+ * changes only while no list holds it.  Each thread files the spans it
+ * used in its own home's centrals and takes from them first, so two
+ * threads allocating one class take different locks and touch different
+ * lines (ARCHITECTURE.md, Homes).
+ *
+ * Tags.  prepare_sweep moves whole lists to unswept without touching a
+ * span, so a span's tag (span.list) and filed_cycle together say where it
+ * is: a span tagged FULL or PARTIAL is on that list if it was filed in the
+ * current sweep cycle, else on the unswept list; one tagged OLD is on the
+ * old list if it was filed since the last major collection (minor ones
+ * leave the old list alone), else on the unswept list. */
 typedef struct central {
     pthread_mutex_t lock;
     /* old: with generations, full spans whose every slot is old (swept
@@ -30,21 +45,54 @@ typedef struct central {
      * else goes there: a span holding a young object or a survivor must be
      * swept after every collection, or it would keep survivor marks across
      * two minor collections (heap.h). */
-    span partial, full, old;
-    /* Spans to sweep, by home: a thread takes those of its own home first.
-     * Its writes to them hit lines still in its own CPU's cache, where a
-     * span another CPU filled last costs a transfer per line (ARCHITECTURE.md,
-     * Homes).  Bit h of unswept_homes: unswept[h] is not empty. */
-    span unswept[NHOMES];
-    uint32_t unswept_homes;
-    _Atomic size_t nunswept; /* spans on the unswept lists, for lock-free peeks */
+    span partial, full, old, unswept;
+    /* List lengths.  npartial and nunswept are also read without the lock,
+     * as hints, by threads looking for spans of other homes. */
+    _Atomic uint32_t npartial, nunswept;
+    uint32_t nfull, nold;
 } central;
 
 /* In metadata memory, like free_runs (pageheap.c): static data is scanned
  * as roots at every collection -- this library's own, too -- and the list
- * heads, which hold only descriptor addresses, would be 64 KiB of it. */
-static central (*centrals)[NCLASSES];
-static _Atomic size_t unswept_total;
+ * heads, which hold only descriptor addresses, would be tens of KiB of it.
+ * A home's centrals are set up when a thread first takes the home, so a
+ * program with one thread pays for one home. */
+typedef struct home_centrals {
+    /* Spans on this home's unswept lists, all classes: sweep_one_any's
+     * hint. */
+    _Atomic size_t unswept;
+    /* Bit c of used[k]: central [k][c] has had a span filed since it was
+     * last found empty (prepare_sweep visits only those).  Set under the
+     * central's lock, cleared with the world stopped. */
+    _Atomic uint64_t used[NKINDS];
+    central c[NKINDS][NCLASSES];
+} home_centrals;
+_Static_assert(NCLASSES <= 64, "home_centrals.used holds a bit per class");
+
+static home_centrals *_Atomic homes[NHOMES];
+static pthread_mutexattr_t central_lock_attr;
+
+/* Sweep cycles (Tags, above): sweep_cycle counts alloc_prepare_sweep's
+ * calls, major_cycle is its value at the last major one.  Written with the
+ * world stopped, read inside critical sections. */
+static uint64_t sweep_cycle = 1, major_cycle = 1;
+
+static inline home_centrals *home_of(unsigned home)
+{
+    return atomic_load_explicit(&homes[home], memory_order_acquire);
+}
+
+static inline central *central_of(unsigned home, unsigned kind, unsigned cls)
+{
+    return &home_of(home)->c[kind][cls];
+}
+
+/* Add d to a list length that other threads peek at, its central locked. */
+static inline void count_add(_Atomic uint32_t *n, int d)
+{
+    atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + (uint32_t)d,
+                          memory_order_relaxed);
+}
 
 /* Batches.  Frees into a span that the freeing thread does not cache go to
  * the span's xfree without a lock, except the one that makes the stack's
@@ -79,26 +127,52 @@ void alloc_init(void)
     hgc__tag_key = (uintptr_t)os_random_u64();
     /* Central locks are held for a few list operations: spinning briefly
      * beats sleeping in the kernel when two threads claim spans at once. */
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    centrals = meta_alloc(NKINDS * sizeof *centrals);
-    for (int k = 0; k < NKINDS; k++)
-        for (int c = 0; c < NCLASSES; c++) {
-            central *ce = &centrals[k][c];
-            pthread_mutex_init(&ce->lock, &attr);
-            span_list_init(&ce->partial);
-            span_list_init(&ce->full);
-            span_list_init(&ce->old);
-            for (int h = 0; h < NHOMES; h++)
-                span_list_init(&ce->unswept[h]);
-        }
-    pthread_mutexattr_destroy(&attr);
+    pthread_mutexattr_init(&central_lock_attr);
+    pthread_mutexattr_settype(&central_lock_attr, PTHREAD_MUTEX_ADAPTIVE_NP);
     span_list_init(&large_spans);
     for (int c = 1; c < NCLASSES; c++) {
         uint32_t n = hgc__class_geom[c].nelems / BATCH_SHARE;
         batch[c] = n ? n : 1;
     }
+}
+
+void alloc_home_init(unsigned home)
+{
+    if (home_of(home))
+        return;
+    home_centrals *h = meta_alloc(sizeof *h);
+    for (int k = 0; k < NKINDS; k++)
+        for (int c = 0; c < NCLASSES; c++) {
+            central *ce = &h->c[k][c];
+            pthread_mutex_init(&ce->lock, &central_lock_attr);
+            span_list_init(&ce->partial);
+            span_list_init(&ce->full);
+            span_list_init(&ce->old);
+            span_list_init(&ce->unswept);
+        }
+    atomic_store_explicit(&homes[home], h, memory_order_release);
+}
+
+/* Put s on ce's list `id` (PARTIAL, FULL or OLD), ce locked, s held
+ * exclusively and of ce's home. */
+static void central_push(central *ce, span *s, enum span_list_id id)
+{
+    span_set_list(s, id);
+    s->filed_cycle = sweep_cycle;
+    if (id == LIST_PARTIAL) {
+        span_list_push(&ce->partial, s);
+        count_add(&ce->npartial, 1);
+    } else if (id == LIST_FULL) {
+        span_list_push(&ce->full, s);
+        ce->nfull++;
+    } else {
+        span_list_push(&ce->old, s);
+        ce->nold++;
+    }
+    home_centrals *h = home_of(atomic_load_explicit(&s->home, memory_order_relaxed));
+    uint64_t bit = (uint64_t)1 << s->sizeclass;
+    if (!(atomic_load_explicit(&h->used[s->kind], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&h->used[s->kind], bit, memory_order_relaxed);
 }
 
 /* File s, held exclusively, on its central's partial list if it has free
@@ -111,68 +185,82 @@ static void central_file(central *ce, span *s, bool has_free)
     if (!has_free &&
         xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) >= batch[s->sizeclass])
         has_free = true;
-    span_set_list(s, has_free ? LIST_PARTIAL : LIST_FULL);
-    span_list_push(has_free ? &ce->partial : &ce->full, s);
+    central_push(ce, s, has_free ? LIST_PARTIAL : LIST_FULL);
+}
+
+/* File a span that sweeping found not empty: all-old ones (generations) on
+ * the old list, unless a batch of frees waits. */
+static void central_file_swept(central *ce, span *s, enum sweep_result r)
+{
+    if (r == SWEEP_OLD &&
+        xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) < batch[s->sizeclass])
+        central_push(ce, s, LIST_OLD);
+    else
+        central_file(ce, s, r == SWEEP_PARTIAL);
 }
 
 static void central_put(span *s, enum sweep_result r)
 {
-    central *ce = &centrals[s->kind][s->sizeclass];
+    central *ce = central_of(atomic_load_explicit(&s->home, memory_order_relaxed), s->kind,
+                             s->sizeclass);
     pthread_mutex_lock(&ce->lock);
-    if (r == SWEEP_OLD &&
-        xfree_count(atomic_load_explicit(&s->xfree, memory_order_relaxed)) < batch[s->sizeclass]) {
-        span_set_list(s, LIST_OLD);
-        span_list_push(&ce->old, s);
-    } else {
-        central_file(ce, s, r == SWEEP_PARTIAL);
-    }
+    central_file_swept(ce, s, r);
     pthread_mutex_unlock(&ce->lock);
 }
 
-/* Take an unswept span of ce, preferably one of home (ANY_HOME: no
- * preference), central lock held.  Of a home's full spans the newest comes
- * first (prepare_sweep): the likeliest to be in the cache still. */
-#define ANY_HOME NHOMES
-_Static_assert(ANY_HOME < 32, "unswept_homes holds a bit per home, and none for ANY_HOME");
-static span *unswept_pop(central *ce, unsigned home)
+/* Take the first span of ce's partial list, ce locked; NULL if empty. */
+static span *partial_pop(central *ce)
 {
-    uint32_t homes = ce->unswept_homes;
-    if (!homes)
-        return NULL;
-    unsigned h = homes & (1u << home) ? home : (unsigned)__builtin_ctz(homes);
-    span *s = span_list_pop(&ce->unswept[h]);
-    if (span_list_empty(&ce->unswept[h]))
-        ce->unswept_homes &= ~(1u << h);
-    atomic_fetch_sub_explicit(&ce->nunswept, 1, memory_order_relaxed);
+    span *s = span_list_pop(&ce->partial);
+    if (s) {
+        count_add(&ce->npartial, -1);
+        span_set_list(s, LIST_NONE);
+    }
     return s;
 }
 
-/* Sweep one unswept span of any class; false when none is left.  Used when
- * the page heap is empty: garbage in other classes may free whole spans. */
+/* Take the first span of ce's unswept list, ce (of home h) locked; NULL if
+ * empty.  Of the full spans the newest comes first (prepare_sweep): the
+ * likeliest to be in the cache still. */
+static span *unswept_pop(central *ce, home_centrals *h)
+{
+    span *s = span_list_pop(&ce->unswept);
+    if (s) {
+        count_add(&ce->nunswept, -1);
+        atomic_fetch_sub_explicit(&h->unswept, 1, memory_order_relaxed);
+        span_set_list(s, LIST_NONE);
+    }
+    return s;
+}
+
+/* Sweep one unswept span of any home and class; false when none is left.
+ * Used when the page heap is empty: garbage in other classes may free
+ * whole spans. */
 static bool sweep_one_any(void)
 {
     static _Atomic unsigned cursor;
-    if (atomic_load_explicit(&unswept_total, memory_order_relaxed) == 0)
-        return false;
     unsigned start = atomic_fetch_add_explicit(&cursor, 1, memory_order_relaxed);
-    for (unsigned i = 0; i < NKINDS * NCLASSES; i++) {
-        unsigned j = (start + i) % (NKINDS * NCLASSES);
-        central *ce = &centrals[j / NCLASSES][j % NCLASSES];
-        if (atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
-            continue; /* a hint; the pop below re-checks under the lock */
-        pthread_mutex_lock(&ce->lock);
-        span *s = unswept_pop(ce, ANY_HOME);
-        pthread_mutex_unlock(&ce->lock);
-        if (!s)
+    for (unsigned i = 0; i < NHOMES; i++) {
+        home_centrals *h = home_of((start + i) % NHOMES);
+        if (!h || atomic_load_explicit(&h->unswept, memory_order_relaxed) == 0)
             continue;
-        atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
-        span_set_list(s, LIST_NONE);
-        enum sweep_result r = sweep_span(s);
-        if (r == SWEEP_EMPTY)
-            pageheap_free(s); /* memory is what the caller is after */
-        else
-            central_put(s, r);
-        return true;
+        for (unsigned j = 0; j < NKINDS * NCLASSES; j++) {
+            unsigned cell = (start + j) % (NKINDS * NCLASSES);
+            central *ce = &h->c[cell / NCLASSES][cell % NCLASSES];
+            if (atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
+                continue; /* a hint; the pop below re-checks under the lock */
+            pthread_mutex_lock(&ce->lock);
+            span *s = unswept_pop(ce, h);
+            pthread_mutex_unlock(&ce->lock);
+            if (!s)
+                continue;
+            enum sweep_result r = sweep_span(s);
+            if (r == SWEEP_EMPTY)
+                pageheap_free(s); /* memory is what the caller is after */
+            else
+                central_put(s, r);
+            return true;
+        }
     }
     return false;
 }
@@ -214,25 +302,17 @@ static void fresh_span(span *s, unsigned cls, bool *bump)
     }
 }
 
-/* A span of class cls with free slots in s->free (or, if that is empty, a
- * batch in s->xfree, or if *bump is set, wholly free), taken off every
- * list.  old, if not NULL, is the caller's exhausted span of that class,
- * filed under the same lock hold. */
-static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *old, bool *bump)
+/* A span of class cls from ce's lists, taken off them: a partial one, else
+ * unswept ones swept until one has room (full ones are filed back), NULL if
+ * neither list has one.  Called with ce locked; returns with it unlocked. */
+static span *central_take(central *ce, home_centrals *h, unsigned cls, bool *bump)
 {
-    *bump = false;
-    central *ce = &centrals[kind][cls];
-    pthread_mutex_lock(&ce->lock);
-    if (old)
-        central_file(ce, old, false);
-    span *s = span_list_pop(&ce->partial);
+    span *s = partial_pop(ce);
     while (!s) {
-        s = unswept_pop(ce, home);
+        s = unswept_pop(ce, h);
         if (!s)
             break;
         pthread_mutex_unlock(&ce->lock);
-        atomic_fetch_sub_explicit(&unswept_total, 1, memory_order_relaxed);
-        span_set_list(s, LIST_NONE);
         enum sweep_result r = sweep_span(s);
         if (r == SWEEP_PARTIAL)
             return s;
@@ -242,10 +322,50 @@ static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *o
             return s;
         }
         pthread_mutex_lock(&ce->lock);
-        central_file(ce, s, false);
-        s = span_list_pop(&ce->partial); /* it, if a batch of frees waits */
+        central_file_swept(ce, s, r);
+        s = partial_pop(ce); /* it, if a batch of frees waits */
     }
     pthread_mutex_unlock(&ce->lock);
+    return s;
+}
+
+/* A span of another home (the spans of threads that left, or garbage that
+ * other threads made), before the heap grows.  Homes whose hints say they
+ * have nothing are passed over without their locks. */
+static span *central_steal(unsigned kind, unsigned cls, unsigned home, bool *bump)
+{
+    for (unsigned i = 1; i < NHOMES; i++) {
+        home_centrals *h = home_of((home + i) % NHOMES);
+        if (!h)
+            continue;
+        central *ce = &h->c[kind][cls];
+        if (atomic_load_explicit(&ce->npartial, memory_order_relaxed) == 0 &&
+            atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
+            continue;
+        pthread_mutex_lock(&ce->lock);
+        span *s = central_take(ce, h, cls, bump);
+        if (s)
+            return s;
+    }
+    return NULL;
+}
+
+/* A span of class cls with free slots in s->free (or, if that is empty, a
+ * batch in s->xfree, or if *bump is set, wholly free), taken off every
+ * list: from the caller's home, else another's, else fresh pages.  old, if
+ * not NULL, is the caller's exhausted span of that class, filed under the
+ * same lock hold. */
+static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *old, bool *bump)
+{
+    *bump = false;
+    home_centrals *h = home_of(home);
+    central *ce = &h->c[kind][cls];
+    pthread_mutex_lock(&ce->lock);
+    if (old)
+        central_file(ce, old, false);
+    span *s = central_take(ce, h, cls, bump);
+    if (!s)
+        s = central_steal(kind, cls, home, bump);
     if (s)
         return s;
 
@@ -305,7 +425,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
         s->free = NULL;
         s->nfree = 0;
         span_set_list(s, LIST_CACHED);
-        s->home = (uint8_t)t->home;
+        atomic_store_explicit(&s->home, (uint8_t)t->home, memory_order_relaxed);
         atomic_store_explicit(&s->owner, &t->tc, memory_order_relaxed);
         t->tc.cur[kind][cls] = s;
     }
@@ -373,29 +493,70 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     return p;
 }
 
+/* The central of s's home, locked.  Which central s is filed on can change
+ * only while no list holds it (its home changes then), so if s is on a
+ * central list at all, it is on the one whose home reads the same with
+ * that central's lock held. */
+static central *lock_span_central(span *s)
+{
+    for (;;) {
+        unsigned home = atomic_load_explicit(&s->home, memory_order_relaxed);
+        central *ce = central_of(home, s->kind, s->sizeclass);
+        pthread_mutex_lock(&ce->lock);
+        if (atomic_load_explicit(&s->home, memory_order_relaxed) == home)
+            return ce;
+        pthread_mutex_unlock(&ce->lock);
+    }
+}
+
+/* Whether s, tagged with a central list, is on that list rather than the
+ * unswept one (Tags, above); its central locked. */
+static bool filed_this_cycle(const span *s)
+{
+    switch (span_list_of(s)) {
+    case LIST_PARTIAL:
+    case LIST_FULL:
+        return s->filed_cycle == sweep_cycle;
+    case LIST_OLD:
+        return s->filed_cycle >= major_cycle;
+    default:
+        return false;
+    }
+}
+
+/* Whether s is on its central's full or old list, that central locked. */
+static bool on_full_list(const span *s)
+{
+    unsigned l = span_list_of(s);
+    return (l == LIST_FULL || l == LIST_OLD) && filed_this_cycle(s);
+}
+
 /* The free that completes a batch in s's xfree (see "Batches" above): the
  * slot p is already a free slot, only its link is set here.  If s sits on
- * the full list it moves to the partial list.  The push happens under the
- * central lock: until our object is in xfree it keeps the span alive (it
- * was marked, or allocated after the sweep), so s is still of this central;
- * once it is in, a sweeper could free the span -- but no sweeper can take a
- * span off the unswept list while we hold the lock, and we touch the span
- * only under it. */
+ * the full list it moves to the partial list.  Where s is is read before
+ * the push and under the central lock: until our object is in xfree it
+ * keeps the span alive (it was marked, or allocated after the sweep), so
+ * s is still of this central; once it is in, a sweeper could free the
+ * span -- but not one on a list, while we hold the lock, and one on no
+ * list we leave alone. */
 static NOINLINE void free_completing_batch(thread_rec *t, span *s, void *p)
 {
-    central *ce = &centrals[s->kind][s->sizeclass];
     crit_enter(t);
-    pthread_mutex_lock(&ce->lock);
+    central *ce = lock_span_central(s);
+    bool move = on_full_list(s);
     uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
     do
         ((void **)p)[0] = link_encode(xfree_top(old));
     while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old,
                                                   (uintptr_t)p | ((old & ~(XFREE_ONE - 1)) + XFREE_ONE),
                                                   memory_order_release, memory_order_relaxed));
-    if (span_list_of(s) == LIST_FULL || span_list_of(s) == LIST_OLD) {
+    if (move) {
+        if (span_list_of(s) == LIST_FULL)
+            ce->nfull--;
+        else
+            ce->nold--;
         span_list_remove(s);
-        span_set_list(s, LIST_PARTIAL);
-        span_list_push(&ce->partial, s);
+        central_push(ce, s, LIST_PARTIAL);
     }
     pthread_mutex_unlock(&ce->lock);
     crit_exit(t);
@@ -510,42 +671,107 @@ void alloc_sweep_large(void)
     }
 }
 
-/* Move every span of list `from` to the unswept list of its home, in
- * order: walked from the tail, each pushed at the front.  Returns how many. */
-static size_t move_to_unswept(central *ce, span *from)
+/* Every list moves to unswept whole (Tags, above); the spans keep their
+ * stale free lists, which sweeping rebuilds from the marks. */
+void alloc_prepare_sweep(bool major)
 {
-    size_t n = 0;
-    for (span *s = from->prev; s != from;) {
-        span *prev = s->prev;
-        span_set_list(s, LIST_UNSWEPT);
-        s->free = NULL; /* rebuilt from the marks by the sweep */
-        s->nfree = 0;
-        span_list_push(&ce->unswept[s->home], s);
-        ce->unswept_homes |= 1u << s->home;
-        s = prev;
-        n++;
+    sweep_cycle++;
+    if (major)
+        major_cycle = sweep_cycle;
+    for (unsigned hi = 0; hi < NHOMES; hi++) {
+        home_centrals *h = home_of(hi);
+        if (!h)
+            continue;
+        size_t n = 0;
+        for (unsigned k = 0; k < NKINDS; k++) {
+            uint64_t used = atomic_load_explicit(&h->used[k], memory_order_relaxed);
+            for (uint64_t bits = used; bits; bits &= bits - 1) {
+                central *ce = &h->c[k][__builtin_ctzll(bits)];
+                size_t m = atomic_load_explicit(&ce->npartial, memory_order_relaxed) + ce->nfull +
+                           atomic_load_explicit(&ce->nunswept, memory_order_relaxed);
+                /* Partial spans first, then the full ones, newest first,
+                 * then (major) the old ones, then what the last cycle left. */
+                span_list_splice(&ce->partial, &ce->full);
+                if (major) {
+                    m += ce->nold;
+                    ce->nold = 0;
+                    span_list_splice(&ce->partial, &ce->old);
+                }
+                span_list_splice(&ce->partial, &ce->unswept);
+                span_list_splice(&ce->unswept, &ce->partial);
+                atomic_store_explicit(&ce->npartial, 0, memory_order_relaxed);
+                ce->nfull = 0;
+                atomic_store_explicit(&ce->nunswept, (uint32_t)m, memory_order_relaxed);
+                if (m == 0 && ce->nold == 0)
+                    used &= ~((uint64_t)1 << __builtin_ctzll(bits));
+                n += m;
+            }
+            atomic_store_explicit(&h->used[k], used, memory_order_relaxed);
+        }
+        atomic_store_explicit(&h->unswept, n, memory_order_relaxed);
     }
-    span_list_init(from);
+}
+
+/* One list of a central, for alloc_verify_lists: every span on it has the
+ * central's home, kind and class, is in use, and is where its tag says
+ * (Tags, above); returns how many there are. */
+static uint32_t verify_list(const central *ce, const span *head, unsigned home, unsigned kind,
+                            unsigned cls, enum span_list_id want, const char *name)
+{
+    uint32_t n = 0;
+    for (const span *s = head->next; s != head; s = s->next, n++) {
+        unsigned tag = span_list_of(s);
+        bool tagged = tag == LIST_PARTIAL || tag == LIST_FULL || tag == LIST_OLD;
+        /* want LIST_NONE: the unswept list, where a span keeps the tag of
+         * the list it was filed on in an earlier cycle. */
+        bool where = want == LIST_NONE ? tagged && !filed_this_cycle(s)
+                                       : tag == want && filed_this_cycle(s);
+        bool ok = atomic_load_explicit(&s->home, memory_order_relaxed) == home &&
+                  s->kind == kind && s->sizeclass == cls &&
+                  atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_SMALL && where;
+        if (!ok)
+            hgc__fatal("central lists: span %p (home %u, kind %u, class %u, tag %u, filed in "
+                       "cycle %llu of %llu, last major %llu) on the %s list of home %u, kind %u, "
+                       "class %u (%p)",
+                       (void *)s->base, atomic_load_explicit(&s->home, memory_order_relaxed),
+                       s->kind, s->sizeclass, tag, (unsigned long long)s->filed_cycle,
+                       (unsigned long long)sweep_cycle, (unsigned long long)major_cycle, name,
+                       home, kind, cls, (const void *)ce);
+    }
     return n;
 }
 
-void alloc_prepare_sweep(bool major)
+void alloc_verify_lists(void)
 {
-    size_t n = 0;
-    for (int k = 0; k < NKINDS; k++)
-        for (int c = 1; c < NCLASSES; c++) {
-            central *ce = &centrals[k][c];
-            /* Each list is pushed in front of the one before: partial
-             * spans come first, then the full ones, newest first. */
-            size_t m = atomic_load_explicit(&ce->nunswept, memory_order_relaxed);
-            if (major)
-                m += move_to_unswept(ce, &ce->old);
-            m += move_to_unswept(ce, &ce->full);
-            m += move_to_unswept(ce, &ce->partial);
-            atomic_store_explicit(&ce->nunswept, m, memory_order_relaxed);
-            n += m;
-        }
-    atomic_store_explicit(&unswept_total, n, memory_order_relaxed);
+    for (unsigned hi = 0; hi < NHOMES; hi++) {
+        home_centrals *h = home_of(hi);
+        if (!h)
+            continue;
+        size_t unswept = 0;
+        for (unsigned k = 0; k < NKINDS; k++)
+            for (unsigned c = 1; c < NCLASSES; c++) {
+                central *ce = &h->c[k][c];
+                uint32_t np = verify_list(ce, &ce->partial, hi, k, c, LIST_PARTIAL, "partial");
+                uint32_t nf = verify_list(ce, &ce->full, hi, k, c, LIST_FULL, "full");
+                uint32_t no = verify_list(ce, &ce->old, hi, k, c, LIST_OLD, "old");
+                uint32_t nu = verify_list(ce, &ce->unswept, hi, k, c, LIST_NONE, "unswept");
+                bool used = atomic_load_explicit(&h->used[k], memory_order_relaxed) >> c & 1;
+                if (np != atomic_load_explicit(&ce->npartial, memory_order_relaxed) ||
+                    nf != ce->nfull || no != ce->nold ||
+                    nu != atomic_load_explicit(&ce->nunswept, memory_order_relaxed) ||
+                    (np + nf + no + nu != 0 && !used))
+                    hgc__fatal("central lists of home %u, kind %u, class %u: %u partial, %u full, "
+                               "%u old, %u unswept spans, counted as %u, %u, %u, %u (%s in use)",
+                               hi, k, c, np, nf, no, nu,
+                               atomic_load_explicit(&ce->npartial, memory_order_relaxed), ce->nfull,
+                               ce->nold, atomic_load_explicit(&ce->nunswept, memory_order_relaxed),
+                               used ? "marked" : "not marked");
+                unswept += nu;
+            }
+        if (unswept != atomic_load_explicit(&h->unswept, memory_order_relaxed))
+            hgc__fatal("central lists of home %u: %zu unswept spans, counted as %zu", hi, unswept,
+                       atomic_load_explicit(&h->unswept, memory_order_relaxed));
+    }
 }
 
 void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead)

@@ -13,7 +13,7 @@
  * so handing a slot out costs clearing two words.  Objects are at least 16
  * bytes, so both words exist.
  *
- * Central lists, per (kind, class), under the central's lock:
+ * Central lists, per (home, kind, class), under the central's lock:
  *   partial  swept spans with free slots (free list in span->free)
  *   full     swept spans without free slots (fewer than a batch of frees
  *            may wait in xfree; see "Batches" in alloc.c)
@@ -22,7 +22,9 @@
  *   unswept  spans whose marks are from the last collection; the first
  *            thread that needs a span sweeps them one by one.
  * Each collection moves partial and full (and, if major, old) to unswept
- * while the world is stopped; cached spans stay with their threads.
+ * while the world is stopped, whole lists at a time; cached spans stay
+ * with their threads.  A thread files its spans in its home's centrals and
+ * takes from them first (alloc.c).
  */
 #ifndef HGC_ALLOC_H
 #define HGC_ALLOC_H
@@ -151,6 +153,9 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
 }
 
 void alloc_init(void);
+/* Set up the central lists of a home, if not yet done; under the world
+ * lock, before a thread of that home allocates. */
+void alloc_home_init(unsigned home);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL
  * when memory is exhausted. */
@@ -176,6 +181,9 @@ void alloc_clear_cache_marks(tcache *tc); /* cached spans skip this sweep */
 /* After a minor collection: clear the marks equal to `dead` (survivors
  * that died, heap.h) in tc's cached spans, which no sweep visits. */
 void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead);
+/* Verification (HGC_VERIFY, hgc_verify()), world stopped: check every
+ * central list against its counts and its spans' tags; fatal if wrong. */
+void alloc_verify_lists(void);
 /* World running, before a collection: sweep every unswept span. */
 void alloc_finish_sweep(thread_rec *t);
 

@@ -327,6 +327,7 @@ NOINLINE int collector_collect(enum gc_reason why)
         if (verify_mode == 2)
             verify_selftest_unmark();
         verify_marks(self, !major); /* before anything reads or clears the marks */
+        alloc_verify_lists();
         tt.verified = os_now_ns();
     }
     /* A minor collection marked only what it promoted and its survivors. */
@@ -356,6 +357,8 @@ NOINLINE int collector_collect(enum gc_reason why)
     gen_protect(!next_major);
     alloc_sweep_large();
     alloc_prepare_sweep(major);
+    if (verify_mode || why == GC_REASON_VERIFY)
+        alloc_verify_lists();
     if (!hgc__sticky_marks)
         clear_cache_marks_all();
     else if (!major)

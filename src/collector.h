@@ -8,8 +8,8 @@
  *   3. stop the world (stw.c);
  *   4. mark from the roots, draining the mark stack (mark.c, roots.c);
  *      with HGC_VERIFY or hgc_verify(), check the marks (verify.c);
- *   5. free unmarked large objects; move every central span to the
- *      unswept lists; clear the marks of spans held by thread caches;
+ *   5. free unmarked large objects; move the central lists to unswept,
+ *      whole; clear the marks of spans held by thread caches;
  *   6. publish the new cycle number, live bytes and trigger, then restart
  *      the world.  Everything a running mutator reads about the cycle is
  *      written before the restart, whose release store orders it;

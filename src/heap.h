@@ -71,12 +71,12 @@ enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, KIND_TYPED = 2, NKINDS = 3 };
  * consistent span. */
 enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
 
-/* Which list of its central a small span is on; protected by that
- * central's lock.  A CACHED span belongs to exactly one thread cache
- * (`owner`) and is on no list; the sweeper never touches it, because every
- * cache gives its spans back while the world is stopped, before sweeping
- * starts. */
-enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_UNSWEPT, LIST_CACHED, LIST_OLD };
+/* Which list of its central a small span was filed on; protected by that
+ * central's lock.  A collection moves whole lists to the unswept list
+ * without retagging, so the tag is read together with span.filed_cycle
+ * (alloc.c: Tags).  A CACHED span belongs to exactly one thread cache
+ * (`owner`) and is on no list; the sweeper never touches it. */
+enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_CACHED, LIST_OLD };
 
 struct tcache;
 
@@ -92,8 +92,10 @@ typedef struct span {
     bool released;           /* free span whose pages were given back to the OS */
     bool protected;          /* gen.c protected its pages (some may be written since) */
     bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
-    uint8_t home;            /* small: home of the last cache that held it, < NHOMES (0 until one does:
-                              * descriptors are zeroed) -- it indexes the unswept lists (alloc.c) */
+    /* small: home of the last cache that held it, < NHOMES (0 until one
+     * does: descriptors are zeroed); its central lists are that home's
+     * (alloc.c).  Changes only while no central list holds the span. */
+    _Atomic uint8_t home;
     /* Has held, since it was last emptied, an object with a finalizer or an
      * uncollectable one: only then does hgc_free look the object up in
      * finalize.c's tables, under their lock (relaxed: a free that races
@@ -107,6 +109,7 @@ typedef struct span {
      * central lock. */
     void *free;
     uint32_t nfree;
+    uint64_t filed_cycle;    /* small: sweep cycle when last filed on a central list (alloc.c) */
     /* Frees from threads that are not the owner: a lock-free push-only
      * stack, emptied with one exchange by the owner or the sweeper.  The
      * word packs the top slot's address (below bit XFREE_SHIFT) with the

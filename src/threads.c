@@ -135,6 +135,7 @@ thread_rec *threads_register(void)
     os_stack_bounds(&t->stack_lo, &t->stack_hi);
     t->tid = os_thread_self();
     t->home = next_home++ % NHOMES;
+    alloc_home_init(t->home);
     t->next = registry;
     if (registry)
         registry->prev = t;
