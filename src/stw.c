@@ -39,11 +39,19 @@ static _Atomic unsigned restart_sleepers;
  * holds a CPU the collector and its markers may need, so at most one
  * fewer than there are CPUs spin at once (500 stopped threads spinning on
  * two CPUs would stretch every pause by milliseconds), and nobody spins
- * for the restart after a pause longer than the spin. */
+ * for the restart when the last collection held the world stopped longer
+ * than the spin.  That is measured from the moment every thread had
+ * stopped, not from the stop request: a stop that had to signal a thread
+ * takes tens of microseconds by itself, and counted in, it made the next
+ * stop's waiters sleep, the restart wake them -- a system call that on a
+ * virtual machine may put the woken thread on the collector's CPU and
+ * hold the collector up for a millisecond -- and the woken thread late
+ * for its next safe point, so that it needed the signal again: a cycle
+ * that cost some runs of churn 20 ms. */
 static unsigned max_spinners;
 static _Atomic unsigned spinners;
-static _Atomic uint64_t last_pause_ns; /* of the last stop, for the next one's waiters */
-static uint64_t stop_start_ns;
+static _Atomic uint64_t last_held_ns; /* of the last stop, for the next one's waiters */
+static uint64_t stopped_at_ns;
 
 bool stw_spin_begin(void)
 {
@@ -58,12 +66,18 @@ void stw_spin_end(void)
     atomic_fetch_sub_explicit(&spinners, 1, memory_order_relaxed);
 }
 
+/* A spin step yields the CPU rather than pausing on it: the thread that
+ * will end the wait (the collector, the lock holder) may be queued on this
+ * very CPU -- on a virtual machine the scheduler often wakes a thread on
+ * its waker's CPU when the other one is idle in the host -- and a
+ * spinner that kept it from running stretched the pause by the rest of
+ * its spin.  With no one else to run, the yield returns at once. */
 bool stw_spin_again(bool *spin, uint64_t until)
 {
     if (!*spin)
         return false;
     if (os_now_ns() < until) {
-        os_cpu_relax();
+        os_yield();
         return true;
     }
     stw_spin_end();
@@ -71,10 +85,10 @@ bool stw_spin_again(bool *spin, uint64_t until)
     return false;
 }
 
-/* Async-signal-safe (clock_gettime, futex). */
+/* Async-signal-safe (clock_gettime, sched_yield, futex). */
 static void wait_for_restart(unsigned epoch)
 {
-    bool spin = atomic_load_explicit(&last_pause_ns, memory_order_relaxed) < STW_SPIN_NS &&
+    bool spin = atomic_load_explicit(&last_held_ns, memory_order_relaxed) < STW_SPIN_NS &&
                 stw_spin_begin();
     uint64_t spin_until = spin ? os_now_ns() + STW_SPIN_NS : 0;
     while (atomic_load_explicit(&world_epoch, memory_order_acquire) == epoch) {
@@ -166,13 +180,34 @@ void stw_init(int sig, unsigned delay_us)
  * kick of the target's CPU traps to the host), while a thread that
  * allocates reaches a safe point (stw_poll) or the world lock within a few
  * microseconds -- and a collection started by allocation usually finds
- * the other allocating threads just behind it.  So a thread that stopped
- * without its handler in its last stop (stop_grace) gets STOP_GRACE_NS to
- * do so again before it is signalled; one that needed the signal (a loop
- * that does not allocate, a thread asleep in a system call) is signalled
- * at once, and a compute-bound thread costs no grace after its first stop
- * that way. */
+ * the other allocating threads just behind it.  So a thread gets
+ * STOP_GRACE_NS to stop by itself before it is signalled.  One that
+ * needed the signal anyway (a loop that does not allocate, a thread asleep
+ * in a system call) is signalled at once in its next stops, for a run of
+ * 1, 2, 4 ... up to SIGNAL_RUN_MAX stops, with a grace period again after
+ * each run: a compute-bound thread costs a grace period once per 64 stops,
+ * and an allocating thread that missed its grace once (the host preempted
+ * it) is back to safe points after one stop.  Signalled for good instead,
+ * a churning thread's stops stayed at 60 us instead of 1, longer than
+ * waiters spin (wait_for_restart), and each restart then had to wake it:
+ * 20 ms lost in some runs of churn. */
+#define SIGNAL_RUN_MAX 64
 #define STOP_GRACE_NS 20000
+
+/* After t's stop: by_handler says whether it took the signal to stop. */
+static void plan_signals(thread_rec *t, bool by_handler)
+{
+    if (!by_handler) {
+        t->signal_now_left = t->signal_now_run = 0;
+    } else if (t->signal_now_left > 0) {
+        t->signal_now_left--;
+    } else {
+        /* It had its grace period, and needed the signal. */
+        unsigned run = t->signal_now_run ? 2 * t->signal_now_run : 1;
+        t->signal_now_run = run < SIGNAL_RUN_MAX ? run : SIGNAL_RUN_MAX;
+        t->signal_now_left = t->signal_now_run;
+    }
+}
 
 static void send_stop_signal(thread_rec *t)
 {
@@ -226,7 +261,6 @@ static void wait_for_acks(unsigned round)
 
 void stw_stop_world(thread_rec *self)
 {
-    stop_start_ns = os_now_ns();
     unsigned round = atomic_fetch_add(&stop_round, 1) + 1;
     atomic_store(&hgc__stopping, 1);
     for (thread_rec *t = threads_first(); t; t = t->next) {
@@ -239,19 +273,19 @@ void stw_stop_world(thread_rec *self)
             continue;
         }
         atomic_store(&t->stop_asked, round);
-        if (!t->stop_grace)
+        if (t->signal_now_left > 0)
             send_stop_signal(t);
     }
     wait_for_acks(round);
+    stopped_at_ns = os_now_ns();
     for (thread_rec *t = threads_first(); t; t = t->next)
         if (t != self && atomic_load_explicit(&t->stop_asked, memory_order_relaxed) == round)
-            t->stop_grace =
-                atomic_load_explicit(&t->handler_round, memory_order_relaxed) != round;
+            plan_signals(t, atomic_load_explicit(&t->handler_round, memory_order_relaxed) == round);
 }
 
 void stw_start_world(void)
 {
-    atomic_store_explicit(&last_pause_ns, os_now_ns() - stop_start_ns, memory_order_relaxed);
+    atomic_store_explicit(&last_held_ns, os_now_ns() - stopped_at_ns, memory_order_relaxed);
     atomic_store(&hgc__stopping, 0);
     atomic_fetch_add(&world_epoch, 1);
     if (atomic_load(&restart_sleepers))

@@ -47,7 +47,8 @@ void stw_blocking_enter(thread_rec *t);
 void stw_blocking_leave(thread_rec *t);
 /* A waiter may spin for up to STW_SPIN_NS if stw_spin_begin() says so;
  * else it sleeps at once.  In its wait loop, stw_spin_again(&spin, until)
- * spins one step and returns true while spin is set and until is ahead;
+ * spins one step (a sched_yield: stw.c) and returns true while spin is set
+ * and until is ahead;
  * past it, it ends the spin (stw_spin_end, spin = false) and returns
  * false.  A waiter whose wait ends while spin is still set calls
  * stw_spin_end itself.  Async-signal-safe. */

@@ -68,8 +68,10 @@ typedef struct thread_rec {
      * still running: written by the handler, read by the collector to learn
      * whether the thread needed the signal (a heuristic: relaxed). */
     _Atomic unsigned handler_round;
-    bool stop_grace;                /* collector: wait before signalling, see stw.c */
-    bool stop_signalled;            /* collector: signalled in the current round */
+    /* Collector only (stw.c): stops left in which to signal at once, the
+     * length of the last such run, and whether signalled in this round. */
+    unsigned signal_now_left, signal_now_run;
+    bool stop_signalled;
     uintptr_t stop_sp;              /* stack pointer while stopped */
     uintptr_t collect_sp;           /* while this thread collects: see collector.c */
 
