@@ -125,7 +125,7 @@ static unsigned stop_wanted(const thread_rec *t)
  * (test_stop_race).  Read before, it is this round's (a restart stores
  * stopping = 0 before it bumps the count, so a thread that sees the new
  * count sees stopping clear and does not stop). */
-NOINLINE void stw_stop_self(thread_rec *t)
+static NOINLINE void stop_once(thread_rec *t)
 {
     unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
     unsigned round = stop_wanted(t);
@@ -144,12 +144,41 @@ NOINLINE void stw_stop_self(thread_rec *t)
     __asm__ volatile("" : : "r"(regs) : "memory");
 }
 
+void stw_check_running(const thread_rec *t)
+{
+    unsigned round = atomic_load_explicit(&stop_round, memory_order_acquire);
+    if (atomic_load(&hgc__stopping) &&
+        atomic_load_explicit(&t->stop_acked, memory_order_relaxed) == round)
+        hgc__fatal("thread %lu runs in stop round %u, which it acknowledged", t->tid, round);
+}
+
+/* One stop at a time per thread.  A stop signal whose handler runs while
+ * the thread is already in here (it reached a safe point as the signal
+ * came) is ignored, and the stop it asked for is taken after: handled
+ * nested, between stop_once's read of the restart count and its decision,
+ * it acknowledged the round and waited for its restart, and the outer call
+ * then found the next round asking, acknowledged that one too and, with
+ * the count it had read before both, did not wait -- it ran on in a
+ * stopped world (test_fork under ThreadSanitizer, once signals were sent
+ * at once more often). */
+NOINLINE void stw_stop_self(thread_rec *t)
+{
+    do {
+        t->in_stop_self = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        stop_once(t);
+        atomic_signal_fence(memory_order_seq_cst);
+        t->in_stop_self = 0;
+        atomic_signal_fence(memory_order_seq_cst);
+    } while (stop_wanted(t));
+}
+
 static void stop_handler(int sig)
 {
     (void)sig;
     int saved_errno = errno;
     thread_rec *t = hgc__self;
-    unsigned round = t ? stop_wanted(t) : 0;
+    unsigned round = t && !t->in_stop_self ? stop_wanted(t) : 0;
     if (round) {
         atomic_store_explicit(&t->handler_round, round, memory_order_relaxed);
         if (t->in_crit)

@@ -57,10 +57,12 @@ typedef struct thread_rec {
     size_t alloc_at_collect;        /* collector.c: alloc_bytes at the last collection */
     uint64_t stress_left;           /* HGC_GC_STRESS: allocations until the next collection */
 
-    /* Signal handshake.  in_crit and stop_pending are touched by the owner
-     * and by its own signal handler only, hence signal fences suffice. */
+    /* Signal handshake.  in_crit, stop_pending and in_stop_self are
+     * touched by the owner and by its own signal handler only, hence
+     * signal fences suffice. */
     volatile int in_crit;
     volatile int stop_pending;
+    volatile int in_stop_self; /* stw.c: stw_stop_self */
     /* The stop round the collector asked this thread to stop in, and the
      * last round it acknowledged (stw.c). */
     _Atomic unsigned stop_asked, stop_acked;
@@ -102,8 +104,15 @@ extern INTERNAL __thread tcache *hgc__tcache;
 
 void stw_stop_self(thread_rec *t); /* stw.c */
 
+/* Debug and ThreadSanitizer builds: abort if t runs in a stop round it
+ * acknowledged (stw.c). */
+void stw_check_running(const thread_rec *t);
+
 static inline void crit_enter(thread_rec *t)
 {
+#if defined(HGC_DEBUG) || HGC_TSAN
+    stw_check_running(t);
+#endif
     t->in_crit++;
     atomic_signal_fence(memory_order_seq_cst);
 }
