@@ -390,7 +390,11 @@ void gen_span_emptied(span *s)
 
 void gen_protect(bool apply)
 {
-    if (tracking && !os_wt_still_valid())
+    /* Only protecting uses the descriptors here, and checking them costs
+     * two system calls in the pause: a collection that is not followed by
+     * a minor one (most, in a program whose objects die young) skips it.
+     * gen_push_written checks before it reads them. */
+    if (apply && tracking && !os_wt_still_valid())
         tracking = false;
     if (tracking)
         pageheap_each_arena(protect_arena, &apply);
