@@ -4,9 +4,10 @@
  * Objects come from hgc_malloc() (scanned conservatively for pointers) or
  * hgc_malloc_atomic() (never scanned).  An object stays alive while a pointer
  * to it, or into it, is held in a root: a registered thread's stack or
- * registers, the writable data of the executable and its shared libraries, a
- * range added with hgc_add_roots(), or another live scanned object.  Memory
- * from the system malloc() is not a root.
+ * registers, the writable data of the executable and its shared libraries
+ * (less what the loader makes read-only after relocation, RELRO), a range
+ * added with hgc_add_roots(), or another live scanned object.  Memory from
+ * the system malloc() is not a root.
  *
  * Threads: every thread that holds hgc pointers must be registered.  A thread
  * registers itself on its first allocation; hgc_thread_register() does it

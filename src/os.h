@@ -86,7 +86,9 @@ bool os_signal_thread(unsigned long t, int sig);
 unsigned long os_thread_self(void);
 
 /* Call fn(lo, hi, arg) for each writable data segment of the executable and
- * of every loaded shared object. */
+ * of every loaded shared object, less the part the loader makes read-only
+ * once it has relocated the object (RELRO): nothing written after that can
+ * be there, so it holds no heap address. */
 void os_each_data_segment(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
 /* Write tracking, for generational collection (gen.c).  The kernel records
