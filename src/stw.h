@@ -6,8 +6,8 @@
  * every registered thread that is not in a blocking region to stop (its
  * stop_asked = the round).  A thread stops at its next safe point
  * (stw_poll, in the allocation slow paths), or when the stop signal
- * reaches it: sent at once to a thread that needed it last time, else
- * after a grace period (stw.c).  A thread that stops outside a critical
+ * reaches it: after a grace period, or at once to a thread that needed it
+ * lately (stw.c).  A thread that stops outside a critical
  * section records its stack pointer (its registers are in the signal frame
  * or in stw_stop_self's spill, on its stack, above that pointer),
  * acknowledges the round (stop_acked), posts the semaphore that wakes the
@@ -16,9 +16,10 @@
  * crit_exit.  A signal for another round, or one for a round already
  * acknowledged, does nothing.  The collector waits until each asked thread
  * has acknowledged the round or entered a blocking region.  The handler
- * calls only async-signal-safe functions (sem_post, clock_gettime, futex;
- * nanosleep for HGC_TEST_STOP_DELAY) and touches only its own thread
- * record.
+ * calls only async-signal-safe functions (sem_post, clock_gettime,
+ * sched_yield, futex; nanosleep for HGC_TEST_STOP_DELAY) and touches only
+ * its own thread record; it ignores a signal that arrives while the thread
+ * is already stopping, which then takes the stop asked for (stw.c).
  */
 #ifndef HGC_STW_H
 #define HGC_STW_H
