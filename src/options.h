@@ -19,6 +19,7 @@ enum option_id {
     OPT_GENERATIONAL,     /* 0/1: minor collections where the kernel allows */
     OPT_TEST_STOP_DELAY,  /* tests: microseconds the stop handler dawdles */
     OPT_TEST_MARKER_DELAY, /* tests: microseconds a woken marker helper dawdles */
+    OPT_TEST_STOP_NESTED, /* tests: a stop signal sent to self inside every stop */
     OPT_COUNT
 };
 

@@ -23,6 +23,8 @@ static _Atomic unsigned stop_round;
  * the window of the race that stw_stop_self closes, widened for
  * test_stop_race.  Zero (no sleep) unless a test sets it. */
 static uint64_t stop_delay_ns;
+/* HGC_TEST_STOP_NESTED: test_stop_race's "nested" case (see nest_stop). */
+static bool test_stop_nested;
 
 /* Threads asleep on world_epoch: the restart makes the wake-up call only
  * when there are some.  Dekker with world_epoch (seq_cst on both sides): a
@@ -113,6 +115,28 @@ static unsigned stop_wanted(const thread_rec *t)
     return wanted ? round : 0;
 }
 
+/* HGC_TEST_STOP_NESTED: a stop signal lands between stop_once's reading
+ * of the restart count and its decision -- the window that stw_stop_self
+ * guards (test_stop_race, case "nested").  The thread signals itself; the
+ * handler runs here, at once, unless stop_once runs in the handler
+ * already (then the signal waits for it to return, and finds the stop
+ * taken).  Should the handler take a stop in here (the guard gone), the
+ * thread then waits for the next stop to ask it, so that the outer
+ * stop_once finds that stop's round with the count read before both --
+ * and must fail stw_stop_self's check rather than pass by luck.  Signal
+ * safe: pthread_kill, clock_gettime, sched_yield. */
+static NOINLINE void nest_stop(thread_rec *t)
+{
+    unsigned acked = atomic_load_explicit(&t->stop_acked, memory_order_relaxed);
+    if (!os_signal_thread(t->tid, stop_signal))
+        hgc__fatal("HGC_TEST_STOP_NESTED: cannot signal thread %lu", t->tid);
+    if (atomic_load_explicit(&t->stop_acked, memory_order_relaxed) == acked)
+        return; /* the handler took no stop */
+    uint64_t until = os_now_ns() + 1000000000;
+    while (atomic_load(&t->stop_asked) == atomic_load(&t->stop_acked) && os_now_ns() < until)
+        os_yield();
+}
+
 /* Never inlined: the frame holds the register spill, and stop_sp is taken
  * below it.
  *
@@ -128,6 +152,8 @@ static unsigned stop_wanted(const thread_rec *t)
 static NOINLINE void stop_once(thread_rec *t)
 {
     unsigned epoch = atomic_load_explicit(&world_epoch, memory_order_acquire);
+    if (unlikely(test_stop_nested))
+        nest_stop(t);
     unsigned round = stop_wanted(t);
     if (!round)
         return; /* a late signal, or a stop already acknowledged */
@@ -144,16 +170,24 @@ static NOINLINE void stop_once(thread_rec *t)
     __asm__ volatile("" : : "r"(regs) : "memory");
 }
 
-/* `stopping` first: a stop bumps the round before it sets `stopping`, so
- * a round read after seeing it set is that stop's or a later one's, never
- * the one before (which this thread may have acknowledged: a false alarm
- * in test_xthread_free, debug build, when the round was read first). */
+/* Exact only in this order.  The thread's own acknowledgement first: the
+ * stop signal's handler may run between any two of these loads, and if it
+ * ran after the round was read it would acknowledge that very round and
+ * return (the world restarted) -- an alarm for a thread that did nothing
+ * wrong (seen in test_xthread_free).  Read first, the acknowledgement is of
+ * a round X before any stop the handler takes here.  Then `stopping`, then
+ * the round: a stop bumps the round before it sets `stopping`, so a round
+ * read after seeing `stopping` set is that stop's or a later one's.  Equal
+ * to X, it means round X, which this thread acknowledged, has not been
+ * restarted yet -- and the thread runs. */
 void stw_check_running(const thread_rec *t)
 {
+    unsigned acked = atomic_load_explicit(&t->stop_acked, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
     if (!atomic_load(&hgc__stopping))
         return;
     unsigned round = atomic_load(&stop_round);
-    if (atomic_load_explicit(&t->stop_acked, memory_order_relaxed) == round)
+    if (acked == round)
         hgc__fatal("thread %lu runs in stop round %u, which it acknowledged", t->tid, round);
 }
 
@@ -176,6 +210,9 @@ NOINLINE void stw_stop_self(thread_rec *t)
         t->in_stop_self = 0;
         atomic_signal_fence(memory_order_seq_cst);
     } while (stop_wanted(t));
+    /* A stop that did not wait for its restart would show here: the
+     * collector, acknowledged, is marking. */
+    stw_check_running(t);
 }
 
 static void stop_handler(int sig)
@@ -199,10 +236,11 @@ int stw_signal(void)
     return stop_signal;
 }
 
-void stw_init(int sig, unsigned delay_us)
+void stw_init(int sig, unsigned delay_us, bool nested)
 {
     stop_signal = sig;
     stop_delay_ns = (uint64_t)delay_us * 1000;
+    test_stop_nested = nested;
     max_spinners = os_ncpus() - 1;
     os_sem_init();
     if (!os_install_signal(sig, stop_handler))

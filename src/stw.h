@@ -17,7 +17,8 @@
  * acknowledged, does nothing.  The collector waits until each asked thread
  * has acknowledged the round or entered a blocking region.  The handler
  * calls only async-signal-safe functions (sem_post, clock_gettime,
- * sched_yield, futex; nanosleep for HGC_TEST_STOP_DELAY) and touches only
+ * sched_yield, futex; nanosleep for HGC_TEST_STOP_DELAY, pthread_kill for
+ * HGC_TEST_STOP_NESTED) and touches only
  * its own thread record; it ignores a signal that arrives while the thread
  * is already stopping, which then takes the stop asked for (stw.c).
  */
@@ -39,8 +40,8 @@ static inline void stw_poll(thread_rec *t)
         stw_stop_self(t);
 }
 
-/* delay_us: HGC_TEST_STOP_DELAY (stw.c). */
-void stw_init(int stop_signal, unsigned delay_us);
+/* delay_us: HGC_TEST_STOP_DELAY, nested: HGC_TEST_STOP_NESTED (stw.c). */
+void stw_init(int stop_signal, unsigned delay_us, bool nested);
 int stw_signal(void); /* the stop signal in use */
 void stw_stop_world(thread_rec *self);
 void stw_start_world(void);

@@ -104,15 +104,13 @@ extern INTERNAL __thread tcache *hgc__tcache;
 
 void stw_stop_self(thread_rec *t); /* stw.c */
 
-/* Abort if t runs in a stop round it acknowledged (stw.c).  Off until
- * explained: it fired in test_xthread_free in debug and ThreadSanitizer
- * builds (a false alarm or a race); build with -DHGC_CHECK_RUNNING=1 to
- * investigate. */
+/* Debug and ThreadSanitizer builds (or -DHGC_CHECK_RUNNING=1): abort if t
+ * runs in a stop round it acknowledged (stw.c). */
 void stw_check_running(const thread_rec *t);
 
 static inline void crit_enter(thread_rec *t)
 {
-#if defined(HGC_CHECK_RUNNING) && HGC_CHECK_RUNNING
+#if defined(HGC_DEBUG) || HGC_TSAN || (defined(HGC_CHECK_RUNNING) && HGC_CHECK_RUNNING)
     stw_check_running(t);
 #endif
     t->in_crit++;

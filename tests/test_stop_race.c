@@ -1,6 +1,7 @@
 /*
  * test_stop_race: a stop signal that reaches a thread after it entered a
- * blocking region.
+ * blocking region (cases transit and contend), or while it is already
+ * stopping at a safe point (case nested, described at case_nested).
  *
  * The collector signals every thread that is not in a blocking region,
  * then waits until each has acknowledged or entered one: a blocking
@@ -177,6 +178,52 @@ static void case_contend(void)
     CHECK(after.collections - before.collections > 20);
 }
 
+/* ---- nested ---- */
+
+/* HGC_TEST_STOP_NESTED makes every thread that stops at a safe point send
+ * itself the stop signal between reading the restart count and deciding
+ * to stop.  The handler must leave that stop to the thread; one that took
+ * it (acknowledged the round, waited out its restart) made the thread
+ * then take the next round's stop with the old count -- and run on in a
+ * stopped world, which the library's check after every stop reports. */
+static double nested_end;
+
+static void *nested_worker(void *arg)
+{
+    uintptr_t id = (uintptr_t)arg;
+    uint64_t *ring[RING] = {0};
+    for (uint64_t i = 0;; i++) {
+        ring_step(ring, id, i);
+        if (i % 1024 == 0) {
+            atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+            if (now_s() > nested_end)
+                break;
+        }
+    }
+    return NULL;
+}
+
+static void case_nested(void)
+{
+    enum { NNESTED = 2 };
+    hgc_stats before, after;
+    hgc_get_stats(&before);
+    nested_end = now_s() + (test_slow() ? 0.5 : 1.0);
+    pthread_t th[NNESTED];
+    for (uintptr_t i = 0; i < NNESTED; i++)
+        CHECK(pthread_create(&th[i], NULL, nested_worker, (void *)(i + 200)) == 0);
+    /* Back-to-back collections from a thread that never stops at a safe
+     * point: the next round asks the workers while they are still in the
+     * last one's stop. */
+    while (now_s() < nested_end)
+        hgc_collect();
+    for (int i = 0; i < NNESTED; i++)
+        CHECK(pthread_join(th[i], NULL) == 0);
+    hgc_get_stats(&after);
+    printf("nested: %" PRIu64 " collections\n", (uint64_t)(after.collections - before.collections));
+    CHECK(after.collections - before.collections > 20);
+}
+
 static void run_case(const char *name, void (*fn)(void))
 {
     pthread_t dog;
@@ -194,26 +241,33 @@ int main(int argc, char **argv)
             run_case("transit", case_transit);
         else if (strcmp(argv[1], "contend") == 0)
             run_case("contend", case_contend);
+        else if (strcmp(argv[1], "nested") == 0)
+            run_case("nested", case_nested);
         else
             CHECKF(0, "unknown case %s", argv[1]);
         return 0;
     }
     /* Options are read when the library loads: each case runs in a child
-     * with a collection every 64 KiB of allocation, and 1 ms between a
-     * handler's decision to stop and its acknowledgement when it runs in
-     * a blocking region (longer than a collection of this tiny heap). */
-    static const char *const env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_DELAY=1000", NULL};
-    static const char *const cases[] = {"transit", "contend"};
+     * with a collection every 64 KiB of allocation and either 1 ms
+     * between a handler's decision to stop and its acknowledgement when
+     * it runs in a blocking region (longer than a collection of this tiny
+     * heap) or the self-sent signal inside every stop. */
+    static const char *const delay_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_DELAY=1000", NULL};
+    static const char *const nested_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_NESTED=1", NULL};
+    static const struct {
+        const char *name;
+        const char *const *env;
+    } cases[] = {{"transit", delay_env}, {"contend", delay_env}, {"nested", nested_env}};
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         test_child c;
-        test_run_case(cases[i], env, &c);
+        test_run_case(cases[i].name, cases[i].env, &c);
         if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
-            fprintf(stderr, "FAIL %s\n", cases[i]);
-            test_print_child(cases[i], &c);
+            fprintf(stderr, "FAIL %s\n", cases[i].name);
+            test_print_child(cases[i].name, &c);
             failures++;
         } else {
-            printf("ok   %s\n", cases[i]);
+            printf("ok   %s\n", cases[i].name);
         }
         test_child_free(&c);
     }
