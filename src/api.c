@@ -54,7 +54,7 @@ static void init_all(void)
     alloc_init();
     collector_init();
     stw_init((int)option_get(OPT_SIG_SUSPEND), (unsigned)option_get(OPT_TEST_STOP_DELAY),
-             option_get(OPT_TEST_STOP_NESTED) != 0);
+             option_get(OPT_TEST_STOP_NESTED) != 0, option_get(OPT_TEST_LOSE_SIGNAL) != 0);
     threads_init();
     if (option_get(OPT_STATS))
         atexit(print_stats);

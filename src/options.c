@@ -44,6 +44,7 @@ static option options[OPT_COUNT] = {
     [OPT_TEST_MARKER_DELAY] = {"HGC_TEST_MARKER_DELAY", OK_INT, 0, 0, 1000000,
                                "microseconds from 0 to 1000000", 0, NULL},
     [OPT_TEST_STOP_NESTED] = {"HGC_TEST_STOP_NESTED", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
+    [OPT_TEST_LOSE_SIGNAL] = {"HGC_TEST_LOSE_SIGNAL", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
 };
 
 static bool parse_int(const char *s, long long *out)

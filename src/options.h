@@ -20,6 +20,7 @@ enum option_id {
     OPT_TEST_STOP_DELAY,  /* tests: microseconds the stop handler dawdles */
     OPT_TEST_MARKER_DELAY, /* tests: microseconds a woken marker helper dawdles */
     OPT_TEST_STOP_NESTED, /* tests: a stop signal sent to self inside every stop */
+    OPT_TEST_LOSE_SIGNAL, /* tests: the first stop signal of each round to a thread is not sent */
     OPT_COUNT
 };
 

@@ -25,6 +25,8 @@ static _Atomic unsigned stop_round;
 static uint64_t stop_delay_ns;
 /* HGC_TEST_STOP_NESTED: test_stop_race's "nested" case (see nest_stop). */
 static bool test_stop_nested;
+/* HGC_TEST_LOSE_SIGNAL: test_stop_race's "lost" case (see RESIGNAL_NS). */
+static bool test_lose_signal;
 
 /* Threads asleep on world_epoch: the restart makes the wake-up call only
  * when there are some.  Dekker with world_epoch (seq_cst on both sides): a
@@ -236,8 +238,9 @@ int stw_signal(void)
     return stop_signal;
 }
 
-void stw_init(int sig, unsigned delay_us, bool nested)
+void stw_init(int sig, unsigned delay_us, bool nested, bool lose)
 {
+    test_lose_signal = lose;
     stop_signal = sig;
     stop_delay_ns = (uint64_t)delay_us * 1000;
     test_stop_nested = nested;
@@ -283,7 +286,11 @@ static void plan_signals(thread_rec *t, bool by_handler)
 
 static void send_stop_signal(thread_rec *t)
 {
+    bool first = !t->stop_signalled;
     t->stop_signalled = true;
+    t->signalled_ns = os_now_ns();
+    if (unlikely(test_lose_signal) && first)
+        return; /* as if lost */
     if (!os_signal_thread(t->tid, stop_signal))
         hgc__fatal("cannot stop thread %lu: it exited without unregistering", t->tid);
 }
@@ -303,6 +310,17 @@ static void send_stop_signal(thread_rec *t)
  * as much again (tens of microseconds on a virtual machine, whose idle CPU
  * must be woken by the host). */
 #define ACK_SPIN_NS 100000
+/* A signalled thread that has not acknowledged after RESIGNAL_NS is
+ * signalled again.  ThreadSanitizer can lose a signal: test_xthread_free
+ * hung once in about 50 runs with its main thread blocked in pthread_join,
+ * signalled for the first stop of the run and its handler never run --
+ * the collector waiting for it, the threads it joined waiting for the
+ * collector.  A second signal is harmless: the handler ignores one for a
+ * round the thread has acknowledged or while it is stopping, and inside a
+ * critical section it only sets stop_pending again.  HGC_TEST_LOSE_SIGNAL
+ * drops the first signal of each round to each thread (test_stop_race,
+ * case lost). */
+#define RESIGNAL_NS 10000000
 static void wait_for_acks(unsigned round)
 {
     uint64_t start = os_now_ns();
@@ -318,7 +336,8 @@ static void wait_for_acks(unsigned round)
                 continue;
             }
             waiting = true;
-            if (grace_over && !t->stop_signalled)
+            if (grace_over && (!t->stop_signalled ||
+                               os_now_ns() - t->signalled_ns >= RESIGNAL_NS))
                 send_stop_signal(t);
         }
         if (!waiting)

@@ -40,8 +40,9 @@ static inline void stw_poll(thread_rec *t)
         stw_stop_self(t);
 }
 
-/* delay_us: HGC_TEST_STOP_DELAY, nested: HGC_TEST_STOP_NESTED (stw.c). */
-void stw_init(int stop_signal, unsigned delay_us, bool nested);
+/* The test hooks (stw.c): delay_us HGC_TEST_STOP_DELAY, nested
+ * HGC_TEST_STOP_NESTED, lose HGC_TEST_LOSE_SIGNAL. */
+void stw_init(int stop_signal, unsigned delay_us, bool nested, bool lose);
 int stw_signal(void); /* the stop signal in use */
 void stw_stop_world(thread_rec *self);
 void stw_start_world(void);

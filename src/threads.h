@@ -71,9 +71,11 @@ typedef struct thread_rec {
      * whether the thread needed the signal (a heuristic: relaxed). */
     _Atomic unsigned handler_round;
     /* Collector only (stw.c): stops left in which to signal at once, the
-     * length of the last such run, and whether signalled in this round. */
+     * length of the last such run, whether signalled in this round and
+     * when last. */
     unsigned signal_now_left, signal_now_run;
     bool stop_signalled;
+    uint64_t signalled_ns;
     uintptr_t stop_sp;              /* stack pointer while stopped */
     uintptr_t collect_sp;           /* while this thread collects: see collector.c */
 

@@ -597,6 +597,7 @@ int main(int argc, char **argv)
         static const char *const e_delay[] = {"HGC_TEST_STOP_DELAY=-5", NULL};
         static const char *const e_mdelay[] = {"HGC_TEST_MARKER_DELAY=2000000", NULL};
         static const char *const e_nested[] = {"HGC_TEST_STOP_NESTED=yes", NULL};
+        static const char *const e_lose[] = {"HGC_TEST_LOSE_SIGNAL=2", NULL};
         static const char *const e_mh64[] = {"HGC_MIN_HEAP=64M", NULL};
         const char *e_sig9[] = {sig9, NULL};
         const char *e_usr2[] = {usr2, NULL};
@@ -617,6 +618,7 @@ int main(int argc, char **argv)
         env_case("threads_work", e_delay, "hgc: warning: HGC_TEST_STOP_DELAY", 1);
         env_case("work", e_mdelay, "hgc: warning: HGC_TEST_MARKER_DELAY", 1);
         env_case("threads_work", e_nested, "hgc: warning: HGC_TEST_STOP_NESTED", 1);
+        env_case("threads_work", e_lose, "hgc: warning: HGC_TEST_LOSE_SIGNAL", 1);
         env_case("min_heap_default", NULL, NULL, 0);
         env_case("min_heap_big", e_mh64, "hgc: warning", 0);
     }

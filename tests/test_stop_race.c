@@ -1,7 +1,8 @@
 /*
  * test_stop_race: a stop signal that reaches a thread after it entered a
  * blocking region (cases transit and contend), or while it is already
- * stopping at a safe point (case nested, described at case_nested).
+ * stopping at a safe point (case nested), or not at all (case lost; both
+ * described at their code).
  *
  * The collector signals every thread that is not in a blocking region,
  * then waits until each has acknowledged or entered one: a blocking
@@ -33,6 +34,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #define RING 16
 #define WATCHDOG_S 5
@@ -60,7 +62,8 @@ static void *watchdog(void *arg)
             last_change = now_s();
         } else if (now_s() - last_change > WATCHDOG_S) {
             fprintf(stderr, "test_stop_race %s: no progress for %d s: a thread sleeps in its "
-                            "stop handler after the restart\n", what, WATCHDOG_S);
+                            "stop handler after the restart, or a stop waits for a thread "
+                            "that never got its signal\n", what, WATCHDOG_S);
             fflush(stderr);
             abort();
         }
@@ -140,11 +143,12 @@ static void case_transit(void)
     printf("transit: %d rounds\n", rounds);
 }
 
-/* ---- contend ---- */
+/* ---- workers of contend and nested ---- */
 
-static double contend_end;
+static double run_end;        /* the workers stop past this time */
+static bool workers_collect;  /* odd workers also call hgc_collect() */
 
-static void *contend_worker(void *arg)
+static void *ring_worker(void *arg)
 {
     uintptr_t id = (uintptr_t)arg;
     uint64_t *ring[RING] = {0};
@@ -152,30 +156,43 @@ static void *contend_worker(void *arg)
         ring_step(ring, id, i);
         if (i % 1024 == 0) {
             atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
-            if (now_s() > contend_end)
+            if (now_s() > run_end)
                 break;
         }
-        /* Odd threads ask for collections too: two ways into the lock. */
-        if ((id & 1) && i % 2000 == 0)
+        if (workers_collect && (id & 1) && i % 2000 == 0)
             hgc_collect();
     }
     return NULL;
 }
 
-static void case_contend(void)
+/* Runs n ring workers (ids from first_id) for a second (half under
+ * sanitizers) while the calling thread runs meanwhile(), if not NULL;
+ * checks that more than 20 collections ran, and reports them. */
+static void run_workers(const char *what, int n, uintptr_t first_id, void (*meanwhile)(void))
 {
-    enum { NCONTEND = 6 };
     hgc_stats before, after;
     hgc_get_stats(&before);
-    contend_end = now_s() + (test_slow() ? 0.5 : 1.0);
-    pthread_t th[NCONTEND];
-    for (uintptr_t i = 0; i < NCONTEND; i++)
-        CHECK(pthread_create(&th[i], NULL, contend_worker, (void *)(i + 100)) == 0);
-    for (int i = 0; i < NCONTEND; i++)
+    run_end = now_s() + (test_slow() ? 0.5 : 1.0);
+    pthread_t th[8];
+    CHECK(n <= 8);
+    for (int i = 0; i < n; i++)
+        CHECK(pthread_create(&th[i], NULL, ring_worker, (void *)(first_id + (uintptr_t)i)) == 0);
+    if (meanwhile)
+        meanwhile();
+    for (int i = 0; i < n; i++)
         CHECK(pthread_join(th[i], NULL) == 0);
     hgc_get_stats(&after);
-    printf("contend: %" PRIu64 " collections\n", (uint64_t)(after.collections - before.collections));
+    printf("%s: %" PRIu64 " collections\n", what, (uint64_t)(after.collections - before.collections));
     CHECK(after.collections - before.collections > 20);
+}
+
+/* ---- contend ---- */
+
+/* Odd workers ask for collections too: two ways into the lock. */
+static void case_contend(void)
+{
+    workers_collect = true;
+    run_workers("contend", 6, 100, NULL);
 }
 
 /* ---- nested ---- */
@@ -186,42 +203,60 @@ static void case_contend(void)
  * it (acknowledged the round, waited out its restart) made the thread
  * then take the next round's stop with the old count -- and run on in a
  * stopped world, which the library's check after every stop reports. */
-static double nested_end;
 
-static void *nested_worker(void *arg)
+/* Back-to-back collections from a thread that never stops at a safe
+ * point: the next round asks the workers while they are still in the
+ * last one's stop. */
+static void collect_until_end(void)
 {
-    uintptr_t id = (uintptr_t)arg;
-    uint64_t *ring[RING] = {0};
-    for (uint64_t i = 0;; i++) {
-        ring_step(ring, id, i);
-        if (i % 1024 == 0) {
-            atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
-            if (now_s() > nested_end)
-                break;
-        }
-    }
-    return NULL;
+    while (now_s() < run_end)
+        hgc_collect();
 }
 
 static void case_nested(void)
 {
-    enum { NNESTED = 2 };
+    workers_collect = false;
+    run_workers("nested", 2, 200, collect_until_end);
+}
+
+/* ---- lost ---- */
+
+/* HGC_TEST_LOSE_SIGNAL drops the first stop signal of each stop to each
+ * thread, as ThreadSanitizer once did to a thread blocked in pthread_join.
+ * Here the main thread, registered and holding objects, sits in
+ * pthread_join -- no safe point, no blocking region -- while the thread it
+ * joins collects: every stop must signal it a second time, or wait for
+ * it forever. */
+enum { LOST_COLLECTIONS = 20 };
+
+static void *lost_collector(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < LOST_COLLECTIONS; i++) {
+        hgc_collect();
+        atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+static void case_lost(void)
+{
+    uint64_t *ring[RING] = {0};
+    for (uint64_t i = 0; i < 2 * RING; i++)
+        ring_step(ring, 300, i);
     hgc_stats before, after;
     hgc_get_stats(&before);
-    nested_end = now_s() + (test_slow() ? 0.5 : 1.0);
-    pthread_t th[NNESTED];
-    for (uintptr_t i = 0; i < NNESTED; i++)
-        CHECK(pthread_create(&th[i], NULL, nested_worker, (void *)(i + 200)) == 0);
-    /* Back-to-back collections from a thread that never stops at a safe
-     * point: the next round asks the workers while they are still in the
-     * last one's stop. */
-    while (now_s() < nested_end)
-        hgc_collect();
-    for (int i = 0; i < NNESTED; i++)
-        CHECK(pthread_join(th[i], NULL) == 0);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, lost_collector, NULL) == 0);
+    CHECK(pthread_join(th, NULL) == 0);
     hgc_get_stats(&after);
-    printf("nested: %" PRIu64 " collections\n", (uint64_t)(after.collections - before.collections));
-    CHECK(after.collections - before.collections > 20);
+    CHECK(after.collections - before.collections == LOST_COLLECTIONS);
+    for (uint64_t i = RING; i < 2 * RING; i++) {
+        uint64_t *o = ring[i % RING];
+        CHECKF(o[0] == (((uint64_t)300 << 48) ^ i) && o[3] == ~o[0],
+               "lost: object %p holds %#" PRIx64, (void *)o, o[0]);
+    }
+    printf("lost: %d collections\n", LOST_COLLECTIONS);
 }
 
 static void run_case(const char *name, void (*fn)(void))
@@ -243,6 +278,8 @@ int main(int argc, char **argv)
             run_case("contend", case_contend);
         else if (strcmp(argv[1], "nested") == 0)
             run_case("nested", case_nested);
+        else if (strcmp(argv[1], "lost") == 0)
+            run_case("lost", case_lost);
         else
             CHECKF(0, "unknown case %s", argv[1]);
         return 0;
@@ -254,10 +291,12 @@ int main(int argc, char **argv)
      * heap) or the self-sent signal inside every stop. */
     static const char *const delay_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_DELAY=1000", NULL};
     static const char *const nested_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_NESTED=1", NULL};
+    static const char *const lost_env[] = {"HGC_TEST_LOSE_SIGNAL=1", NULL};
     static const struct {
         const char *name;
         const char *const *env;
-    } cases[] = {{"transit", delay_env}, {"contend", delay_env}, {"nested", nested_env}};
+    } cases[] = {{"transit", delay_env}, {"contend", delay_env}, {"nested", nested_env},
+                 {"lost", lost_env}};
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         test_child c;
