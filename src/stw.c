@@ -240,10 +240,10 @@ int stw_signal(void)
 
 void stw_init(int sig, unsigned delay_us, bool nested, bool lose)
 {
-    test_lose_signal = lose;
     stop_signal = sig;
     stop_delay_ns = (uint64_t)delay_us * 1000;
     test_stop_nested = nested;
+    test_lose_signal = lose;
     max_spinners = os_ncpus() - 1;
     os_sem_init();
     if (!os_install_signal(sig, stop_handler))

@@ -106,8 +106,9 @@ extern INTERNAL __thread tcache *hgc__tcache;
 
 void stw_stop_self(thread_rec *t); /* stw.c */
 
-/* Debug and ThreadSanitizer builds (or -DHGC_CHECK_RUNNING=1): abort if t
- * runs in a stop round it acknowledged (stw.c). */
+/* Abort if t runs in a stop round it acknowledged (stw.c).  Called after
+ * every stop, and at every critical section in debug and ThreadSanitizer
+ * builds (or with -DHGC_CHECK_RUNNING=1). */
 void stw_check_running(const thread_rec *t);
 
 static inline void crit_enter(thread_rec *t)
