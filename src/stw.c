@@ -310,23 +310,30 @@ static void send_stop_signal(thread_rec *t)
  * as much again (tens of microseconds on a virtual machine, whose idle CPU
  * must be woken by the host). */
 #define ACK_SPIN_NS 100000
-/* A signalled thread that has not acknowledged after RESIGNAL_NS is
- * signalled again.  ThreadSanitizer can lose a signal: test_xthread_free
- * hung once in about 50 runs with its main thread blocked in pthread_join,
- * signalled for the first stop of the run and its handler never run --
- * the collector waiting for it, the threads it joined waiting for the
- * collector.  A second signal is harmless: the handler ignores one for a
- * round the thread has acknowledged or while it is stopping, and inside a
- * critical section it only sets stop_pending again.  HGC_TEST_LOSE_SIGNAL
- * drops the first signal of each round to each thread (test_stop_race,
- * case lost). */
+/* When no thread has acknowledged for RESIGNAL_NS, those still running are
+ * signalled again (each at most once per RESIGNAL_NS).  ThreadSanitizer
+ * can lose a signal: test_xthread_free hung once in about 50 runs with its
+ * main thread blocked in pthread_join, signalled for the first stop of the
+ * run and its handler never run -- the collector waiting for it, the
+ * threads it joined waiting for the collector.  A second signal is
+ * harmless: the handler ignores one for a round the thread has
+ * acknowledged or while it is stopping, and inside a critical section it
+ * only sets stop_pending again.  Only a stall calls for it, though: with
+ * 500 threads on two CPUs a stop may take over 10 ms while acks still come
+ * in (test_threads_many: pauses up to 12 ms), and a second round of
+ * signals to every thread not yet through would only add work.
+ * HGC_TEST_LOSE_SIGNAL drops the first signal of each round to each
+ * thread (test_stop_race, case lost). */
 #define RESIGNAL_NS 10000000
 static void wait_for_acks(unsigned round)
 {
-    uint64_t start = os_now_ns();
+    uint64_t start = os_now_ns(), progress_at = start;
+    size_t last_pending = SIZE_MAX;
     for (;;) {
-        bool waiting = false;
-        bool grace_over = os_now_ns() - start >= STOP_GRACE_NS;
+        uint64_t now = os_now_ns();
+        bool grace_over = now - start >= STOP_GRACE_NS;
+        bool stalled = now - progress_at >= RESIGNAL_NS;
+        size_t pending = 0;
         for (thread_rec *t = threads_first(); t; t = t->next) {
             if (t->stopped_in_block || atomic_load(&t->stop_asked) != round ||
                 atomic_load_explicit(&t->stop_acked, memory_order_acquire) == round)
@@ -335,14 +342,17 @@ static void wait_for_acks(unsigned round)
                 t->stopped_in_block = true;
                 continue;
             }
-            waiting = true;
+            pending++;
             if (grace_over && (!t->stop_signalled ||
-                               os_now_ns() - t->signalled_ns >= RESIGNAL_NS))
+                               (stalled && now - t->signalled_ns >= RESIGNAL_NS)))
                 send_stop_signal(t);
         }
-        if (!waiting)
+        if (pending == 0)
             break;
-        if (os_now_ns() - start < ACK_SPIN_NS)
+        if (pending < last_pending)
+            progress_at = now;
+        last_pending = pending;
+        if (now - start < ACK_SPIN_NS)
             os_yield(); /* to a thread that must run to ack, if it waits here */
         else
             os_sem_wait_ns(1000000); /* an ack wakes it sooner */

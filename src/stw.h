@@ -20,8 +20,8 @@
  * sched_yield, futex; nanosleep for HGC_TEST_STOP_DELAY, pthread_kill for
  * HGC_TEST_STOP_NESTED) and touches only its own thread record; it ignores
  * a signal that arrives while the thread is already stopping, which then
- * takes the stop asked for (stw.c).  A thread that has not acknowledged
- * 10 ms after its signal is signalled again.
+ * takes the stop asked for (stw.c).  When no thread has acknowledged for
+ * 10 ms, those still running are signalled again.
  */
 #ifndef HGC_STW_H
 #define HGC_STW_H
