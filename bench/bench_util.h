@@ -198,4 +198,31 @@ static inline long bench_parse_long(const char *prog, const char *what,
     return v;
 }
 
+/* A positional integer argument: its name in messages, its range, and
+ * where it goes (holding the default until given). */
+typedef struct bench_arg {
+    const char *what;
+    long lo, hi;
+    long *val;
+} bench_arg;
+
+/* Parses argv[1..] as up to nargs positional integers into args.  "--help"
+ * or "-h" first prints the usage and exits 0; more arguments than nargs
+ * print it and exit 2, and so does a bad value (bench_parse_long). */
+static inline void bench_parse_positional(int argc, char **argv, void (*usage)(const char *prog),
+                                          const bench_arg *args, int nargs)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(argv[0]);
+        exit(0);
+    }
+    if (argc - 1 > nargs) {
+        usage(argv[0]);
+        exit(2);
+    }
+    for (int i = 1; i < argc; i++)
+        *args[i - 1].val = bench_parse_long(argv[0], args[i - 1].what, argv[i], args[i - 1].lo,
+                                            args[i - 1].hi);
+}
+
 #endif /* BENCH_UTIL_H */

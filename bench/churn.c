@@ -103,22 +103,11 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-    const char *prog = argv[0];
-    int nthreads = 1;
-    long n = 20000000;
-
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(prog);
-        return 0;
-    }
-    if (argc > 3) {
-        usage(prog);
-        return 2;
-    }
-    if (argc > 1)
-        nthreads = (int)bench_parse_long(prog, "thread count", argv[1], 1, MAX_THREADS);
-    if (argc > 2)
-        n = bench_parse_long(prog, "allocation count", argv[2], 1, 1L << 40);
+    long threads = 1, n = 20000000;
+    const bench_arg args[] = {{"thread count", 1, MAX_THREADS, &threads},
+                              {"allocation count", 1, 1L << 40, &n}};
+    bench_parse_positional(argc, argv, usage, args, 2);
+    int nthreads = (int)threads;
 
     GC_INIT();
 

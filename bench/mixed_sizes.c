@@ -184,24 +184,12 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-    const char *prog = argv[0];
-    int nthreads = 2;
-    long slots = 50000, steps = 10000000;
-
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(prog);
-        return 0;
-    }
-    if (argc > 4) {
-        usage(prog);
-        return 2;
-    }
-    if (argc > 1)
-        nthreads = (int)bench_parse_long(prog, "thread count", argv[1], 1, MAX_THREADS);
-    if (argc > 2)
-        slots = bench_parse_long(prog, "slot count", argv[2], 1, 1L << 28);
-    if (argc > 3)
-        steps = bench_parse_long(prog, "step count", argv[3], 0, 1L << 36);
+    long threads = 2, slots = 50000, steps = 10000000;
+    const bench_arg args[] = {{"thread count", 1, MAX_THREADS, &threads},
+                              {"slot count", 1, 1L << 28, &slots},
+                              {"step count", 0, 1L << 36, &steps}};
+    bench_parse_positional(argc, argv, usage, args, 3);
+    int nthreads = (int)threads;
 
     GC_INIT();
 

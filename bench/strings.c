@@ -326,19 +326,9 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-    const char *prog = argv[0];
     long ndocs = 20000;
-
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(prog);
-        return 0;
-    }
-    if (argc > 2) {
-        usage(prog);
-        return 2;
-    }
-    if (argc > 1)
-        ndocs = bench_parse_long(prog, "document count", argv[1], 1, 1L << 32);
+    const bench_arg args[] = {{"document count", 1, 1L << 32, &ndocs}};
+    bench_parse_positional(argc, argv, usage, args, 1);
 
     GC_INIT();
     double t0 = bench_now();
