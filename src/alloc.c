@@ -377,13 +377,21 @@ static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *o
     return s;
 }
 
-void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
+/* Where both allocation slow paths start, outside every critical section:
+ * a safe point (stop if the world is stopping), then a collection if
+ * stress mode or pacing calls for one. */
+static void slow_path_start(thread_rec *t)
 {
     stw_poll(t);
     if (unlikely(hgc__gc_stress))
         collector_stress_tick(t);
     if (collector_should_collect())
         collector_collect(GC_REASON_ALLOC);
+}
+
+void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
+{
+    slow_path_start(t);
 
     crit_enter(t);
     void *list = t->tc.free[kind][cls];
@@ -455,11 +463,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
     size_t npages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
     if (n > ((size_t)1 << ADDRESS_BITS))
         return NULL;
-    stw_poll(t);
-    if (unlikely(hgc__gc_stress))
-        collector_stress_tick(t);
-    if (collector_should_collect())
-        collector_collect(GC_REASON_ALLOC);
+    slow_path_start(t);
 
     crit_enter(t);
     span *s = pages_for(npages, SPAN_LARGE);
