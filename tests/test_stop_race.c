@@ -285,10 +285,12 @@ int main(int argc, char **argv)
         return 0;
     }
     /* Options are read when the library loads: each case runs in a child
-     * with a collection every 64 KiB of allocation and either 1 ms
-     * between a handler's decision to stop and its acknowledgement when
-     * it runs in a blocking region (longer than a collection of this tiny
-     * heap) or the self-sent signal inside every stop. */
+     * with its own.  transit and contend: a collection every 64 KiB of
+     * allocation and 1 ms between a handler's decision to stop and its
+     * acknowledgement when it runs in a blocking region (longer than a
+     * collection of this tiny heap); nested: the same floor and the
+     * self-sent signal inside every stop; lost: every first signal
+     * dropped. */
     static const char *const delay_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_DELAY=1000", NULL};
     static const char *const nested_env[] = {"HGC_MIN_HEAP=64K", "HGC_TEST_STOP_NESTED=1", NULL};
     static const char *const lost_env[] = {"HGC_TEST_LOSE_SIGNAL=1", NULL};
