@@ -1,5 +1,5 @@
 /*
- * test_generations: minor collections (sticky marks, src/gen.h).
+ * test_generations: minor collections (sticky marks, src/mark/gen.h).
  *
  * A minor collection traces only from the roots and from the old objects on
  * pages written since the last collection.  Each case makes young objects

@@ -20,13 +20,13 @@
 #include "gc_typed.h"
 #include "hgc.h"
 
-#include "../alloc_fast.h"
-#include "../collector.h"
-#include "../finalize.h"
-#include "../heap.h"
-#include "../mark.h"
-#include "../roots.h"
-#include "../threads.h"
+#include "alloc/alloc_fast.h"
+#include "cycle/collector.h"
+#include "cycle/finalize.h"
+#include "heap/heap.h"
+#include "mark/mark.h"
+#include "roots/roots.h"
+#include "mutator/threads.h"
 
 /* ------------------------------------------------- Boehm's variables */
 GC_word GC_gc_no;

@@ -16,8 +16,8 @@
 #include "gc.h"
 #include "hgc.h"
 
-#include "../stw.h"
-#include "../threads.h"
+#include "mutator/stw.h"
+#include "mutator/threads.h"
 
 /* A thread started by GC_pthread_create, in an uncollectable object (so
  * scanned, and a root) from before the thread starts until it is joined

@@ -14,9 +14,9 @@
 #include "gc.h"
 #include "gc_mark.h"
 
-#include "../mark.h"
-#include "../roots.h"
-#include "../util.h"
+#include "mark/mark.h"
+#include "roots/roots.h"
+#include "base/util.h"
 
 GC_push_other_roots_proc GC_push_other_roots;
 

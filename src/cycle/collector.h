@@ -1,0 +1,90 @@
+/*
+ * collector.h -- the collection cycle, pacing and statistics.
+ *
+ * A cycle, all under the world lock (threads.h):
+ *   1. finish sweeping the previous cycle (world running);
+ *   2. snapshot the data segments (the loader lock must not be taken while
+ *      a stopped thread might hold it);
+ *   3. stop the world (stw.c);
+ *   4. mark from the roots, draining the mark stack (mark.c, roots.c);
+ *      with HGC_VERIFY or hgc_verify(), check the marks (verify.c);
+ *   5. free unmarked large objects; move the central lists to unswept,
+ *      whole; clear the marks of spans held by thread caches;
+ *   6. publish the new cycle number, live bytes and trigger, then restart
+ *      the world.  Everything a running mutator reads about the cycle is
+ *      written before the restart, whose release store orders it;
+ *   7. give long-free pages back to the OS, beyond the heap floor.
+ * Small spans are swept lazily afterwards by the threads that need them.
+ *
+ * Pacing: a collection starts when the bytes claimed by allocation since the
+ * last one reach max(live * GOGC / 100, floor), where the floor is
+ * HGC_MIN_HEAP per thread that allocated since the last collection,
+ * counting at most one per CPU; with generations, see next_trigger in
+ * collector.c.
+ */
+#ifndef HGC_COLLECTOR_H
+#define HGC_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+
+struct thread_rec;
+
+enum gc_reason {
+    GC_REASON_ALLOC,
+    GC_REASON_EXPLICIT,
+    GC_REASON_VERIFY,
+    GC_REASON_STRESS,
+    GC_REASON_OOM, /* an allocation failed: collect before giving up */
+    GC_REASON_MINOR, /* hgc_collect_minor() */
+};
+
+/* Points of a cycle reported to hgc__collect_event, in this order. */
+enum collect_event {
+    COLLECT_START,
+    COLLECT_PRE_STOP_WORLD,
+    COLLECT_POST_STOP_WORLD,
+    COLLECT_MARK_START,
+    COLLECT_MARK_END,
+    COLLECT_PRE_START_WORLD,
+    COLLECT_POST_START_WORLD,
+    COLLECT_END,
+};
+
+/* Hooks of the Boehm layer (compat/), unset otherwise.  The event hook is
+ * called on the collecting thread with the world lock held (and between
+ * the stop and start events with the world stopped): it must not
+ * allocate or call into hgc.  dont_gc points at the layer's GC_dont_gc,
+ * which programs also write directly: while nonzero, nothing collects. */
+extern INTERNAL void (*hgc__collect_event)(enum collect_event ev);
+extern INTERNAL volatile int *hgc__dont_gc;
+
+void collector_init(void);
+bool collector_should_collect(void);
+/* HGC_GC_STRESS=N, else 0.  In stress mode every allocation takes the slow
+ * path (alloc.c keeps thread caches' lists out of the fast path's reach),
+ * and each thread collects at every Nth of its allocations. */
+extern INTERNAL uint64_t hgc__gc_stress;
+void collector_stress_tick(struct thread_rec *t);
+/* 1 if the collection was minor, 0 if major, -1 if none ran (disabled,
+ * or another thread's collection made this one unnecessary). */
+int collector_collect(enum gc_reason why);
+/* Account bytes handed to thread t's cache or a large object. */
+void collector_note_alloc(struct thread_rec *t, size_t bytes);
+void collector_disable(void);
+void collector_enable(void);
+/* Change HGC_GOGC (percent, -1 = off) and raise the heap floor, from
+ * now on. */
+void collector_set_gogc(long long percent);
+void collector_add_min_heap(size_t bytes);
+
+typedef struct collector_stats {
+    uint64_t collections, minor_collections, pause_total_ns, pause_max_ns;
+    size_t live_bytes;
+} collector_stats;
+void collector_get_stats(collector_stats *out);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * finalize.c -- finalizers, weak links and uncollectable objects (see
+ * finalize.h for the rules and the order of a cycle).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "hgc.h"
+#include "cycle/finalize.h"
+#include "heap/heap.h"
+#include "mark/mark.h"
+#include "os/os.h"
+
+/* Entries in all tables: while 0, collections and lookups skip them. */
+static _Atomic size_t fin_registered;
+_Atomic size_t hgc__fin_ready;
+volatile int *hgc__fin_on_demand;
+
+/* ------------------------------------------------------------ addrmap */
+
+/* Open addressing from an address to `nvals` words.  Key 0 is an empty
+ * slot, key 1 a deleted one; neither is ever an object or a link. */
+#define KEY_EMPTY ((uintptr_t)0)
+#define KEY_DELETED ((uintptr_t)1)
+
+typedef struct addrmap {
+    uintptr_t *keys;
+    uintptr_t *vals;  /* nvals words per slot */
+    size_t cap;       /* power of two, or 0 */
+    size_t live, used; /* used counts deleted slots too */
+    unsigned nvals;
+} addrmap;
+
+static size_t map_hash(uintptr_t k, size_t cap)
+{
+    return (size_t)((k >> 3) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
+}
+
+static bool map_live_at(const addrmap *m, size_t i) { return m->keys[i] > KEY_DELETED; }
+
+static uintptr_t *map_vals(const addrmap *m, size_t i) { return m->vals + i * m->nvals; }
+
+/* The slot holding key, or SIZE_MAX. */
+static size_t map_find(const addrmap *m, uintptr_t key)
+{
+    if (m->cap == 0)
+        return SIZE_MAX;
+    for (size_t i = map_hash(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == key)
+            return i;
+        if (m->keys[i] == KEY_EMPTY)
+            return SIZE_MAX;
+    }
+}
+
+static void map_remove_at(addrmap *m, size_t i)
+{
+    m->keys[i] = KEY_DELETED;
+    if (m->nvals)
+        memset(map_vals(m, i), 0, m->nvals * sizeof(uintptr_t));
+    m->live--;
+    atomic_fetch_sub_explicit(&fin_registered, 1, memory_order_relaxed);
+}
+
+/* Rebuild with room for at least one more key; false when out of memory.
+ * Table memory comes from the OS and goes back to it, so tables that
+ * churn do not grow the metadata. */
+static bool map_make_room(addrmap *m)
+{
+    if (2 * (m->used + 1) <= m->cap)
+        return true;
+    size_t ncap = m->cap ? m->cap : 64;
+    while (4 * (m->live + 1) > ncap)
+        ncap *= 2;
+    uintptr_t *keys = os_reserve(ncap * sizeof *keys, 4096);
+    uintptr_t *vals = m->nvals ? os_reserve(ncap * m->nvals * sizeof *vals, 4096) : NULL;
+    if (!keys || (m->nvals && !vals)) {
+        if (keys)
+            os_unmap(keys, ncap * sizeof *keys);
+        return false;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!map_live_at(m, i))
+            continue;
+        size_t j = map_hash(m->keys[i], ncap);
+        while (keys[j] != KEY_EMPTY)
+            j = (j + 1) & (ncap - 1);
+        keys[j] = m->keys[i];
+        if (m->nvals)
+            memcpy(vals + j * m->nvals, map_vals(m, i), m->nvals * sizeof *vals);
+    }
+    if (m->cap) {
+        os_unmap(m->keys, m->cap * sizeof *m->keys);
+        if (m->nvals)
+            os_unmap(m->vals, m->cap * m->nvals * sizeof *m->vals);
+    }
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = ncap;
+    m->used = m->live;
+    return true;
+}
+
+/* The slot for key, inserted (values zero) if new; SIZE_MAX when out of
+ * memory. */
+static size_t map_insert(addrmap *m, uintptr_t key, bool *existed)
+{
+    size_t i = map_find(m, key);
+    *existed = i != SIZE_MAX;
+    if (*existed)
+        return i;
+    if (!map_make_room(m))
+        return SIZE_MAX;
+    for (i = map_hash(key, m->cap); map_live_at(m, i); i = (i + 1) & (m->cap - 1)) {
+    }
+    if (m->keys[i] == KEY_EMPTY)
+        m->used++;
+    m->keys[i] = key;
+    m->live++;
+    atomic_fetch_add_explicit(&fin_registered, 1, memory_order_relaxed);
+    return i;
+}
+
+/* ------------------------------------------------------------- tables */
+
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Object -> finalizer. */
+enum { FIN_FN, FIN_DATA, FIN_MODE, FIN_NVALS };
+static addrmap finalizers = {.nvals = FIN_NVALS};
+/* Link address -> ~target (hidden: never a heap address) and kind. */
+enum { WEAK_TARGET, WEAK_LONG, WEAK_NVALS };
+static addrmap weak_links = {.nvals = WEAK_NVALS};
+/* Uncollectable objects (keys only: the key array is scanned as a root). */
+static addrmap uncollectable = {.nvals = 0};
+
+/* Finalizers ready to run: (object, fn, data) triples, entries
+ * [head, tail), scanned as a root. */
+typedef struct ready_entry {
+    void *obj;
+    hgc_finalizer_fn fn;
+    void *data;
+} ready_entry;
+static ready_entry *ready;
+static size_t ready_head, ready_tail, ready_cap;
+
+static _Atomic bool on_demand;
+static _Atomic(void (*)(void)) notifier;
+static _Atomic bool notify_pending; /* finalizers were queued since the last notice */
+
+static thread_rec *enter(void)
+{
+    thread_rec *t = threads_register();
+    crit_enter(t);
+    pthread_mutex_lock(&tables_lock);
+    return t;
+}
+
+static void leave(thread_rec *t)
+{
+    pthread_mutex_unlock(&tables_lock);
+    crit_exit(t);
+}
+
+/* The object start p names, or 0 when p is not the start of an object. */
+static uintptr_t object_start(const void *p)
+{
+    return p && hgc_base(p) == p ? (uintptr_t)p : 0;
+}
+
+/* ---------------------------------------------------- the cycle's part */
+
+static void ready_push(void *obj, hgc_finalizer_fn fn, void *data)
+{
+    if (ready_tail == ready_cap) {
+        size_t n = ready_tail - ready_head;
+        size_t ncap = ready_cap;
+        if (n * 2 >= ready_cap) /* else compacting in place makes room */
+            ncap = ready_cap ? 2 * ready_cap : 256;
+        ready_entry *q = ncap == ready_cap ? ready : os_reserve(ncap * sizeof *q, 4096);
+        if (!q)
+            hgc__fatal("out of memory for the finalization queue (%zu entries)", ncap);
+        if (n)
+            memmove(q, ready + ready_head, n * sizeof *q);
+        if (q != ready) {
+            if (ready)
+                os_unmap(ready, ready_cap * sizeof *ready);
+        } else {
+            memset(q + n, 0, (ready_cap - n) * sizeof *q);
+        }
+        ready = q;
+        ready_cap = ncap;
+        ready_head = 0;
+        ready_tail = n;
+    }
+    ready[ready_tail++] = (ready_entry){obj, fn, data};
+}
+
+/* A link lies in an object that is unmarked (and so will be freed). */
+static bool link_holder_dead(uintptr_t link)
+{
+    uintptr_t obj;
+    span *s = heap_object_of(link, &obj);
+    return s && !mark_byte_live(*span_mark_of(s, obj));
+}
+
+static void clear_weak_links(bool long_links)
+{
+    for (size_t i = 0; i < weak_links.cap; i++) {
+        if (!map_live_at(&weak_links, i))
+            continue;
+        uintptr_t link = weak_links.keys[i];
+        uintptr_t *v = map_vals(&weak_links, i);
+        if (long_links && link_holder_dead(link)) {
+            map_remove_at(&weak_links, i); /* its memory is about to go */
+            continue;
+        }
+        if ((v[WEAK_LONG] != 0) != long_links || mark_is_marked(~v[WEAK_TARGET]))
+            continue;
+        *(void **)link = NULL;
+        map_remove_at(&weak_links, i);
+    }
+}
+
+void finalize_after_mark(void)
+{
+    if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
+        return;
+    pthread_mutex_lock(&tables_lock);
+    clear_weak_links(false);
+
+    /* What unreachable finalizable objects refer to survives this cycle:
+     * those objects are finalized first. */
+    bool any = false;
+    for (size_t i = 0; i < finalizers.cap; i++) {
+        if (!map_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
+            continue;
+        int mode = (int)map_vals(&finalizers, i)[FIN_MODE];
+        if (mode != HGC_FINALIZE_UNORDERED) {
+            mark_referents(finalizers.keys[i], mode == HGC_FINALIZE_IGNORE_SELF);
+            any = true;
+        }
+    }
+    if (any)
+        mark_drain();
+
+    size_t queued = 0;
+    for (size_t i = 0; i < finalizers.cap; i++) {
+        if (!map_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
+            continue;
+        uintptr_t obj = finalizers.keys[i], *v = map_vals(&finalizers, i);
+        ready_push((void *)obj, (hgc_finalizer_fn)v[FIN_FN], (void *)v[FIN_DATA]);
+        map_remove_at(&finalizers, i);
+        mark_object(obj); /* resurrected until its finalizer has run */
+        queued++;
+    }
+    if (queued) {
+        mark_drain();
+        atomic_fetch_add_explicit(&hgc__fin_ready, queued, memory_order_relaxed);
+        atomic_store_explicit(&notify_pending, true, memory_order_relaxed);
+    }
+    clear_weak_links(true);
+    pthread_mutex_unlock(&tables_lock);
+}
+
+void finalize_each_root(void (*fn)(const root_desc *d, void *arg), void *arg)
+{
+    pthread_mutex_lock(&tables_lock);
+    for (size_t i = 0; i < finalizers.cap; i++) {
+        if (!map_live_at(&finalizers, i))
+            continue;
+        uintptr_t *data = &map_vals(&finalizers, i)[FIN_DATA];
+        root_desc d = {.kind = ROOT_FINALIZER, .lo = (uintptr_t)data,
+                       .hi = (uintptr_t)(data + 1)};
+        fn(&d, arg);
+    }
+    if (ready_tail > ready_head) {
+        root_desc d = {.kind = ROOT_FINALIZER, .lo = (uintptr_t)(ready + ready_head),
+                       .hi = (uintptr_t)(ready + ready_tail)};
+        fn(&d, arg);
+    }
+    if (uncollectable.live) {
+        root_desc d = {.kind = ROOT_UNCOLLECTABLE, .lo = (uintptr_t)uncollectable.keys,
+                       .hi = (uintptr_t)(uncollectable.keys + uncollectable.cap)};
+        fn(&d, arg);
+    }
+    pthread_mutex_unlock(&tables_lock);
+}
+
+/* ------------------------------------------------------ mutator side */
+
+void finalize_forget(void *obj)
+{
+    thread_rec *t = enter();
+    size_t i = map_find(&finalizers, (uintptr_t)obj);
+    if (i != SIZE_MAX)
+        map_remove_at(&finalizers, i);
+    i = map_find(&uncollectable, (uintptr_t)obj);
+    if (i != SIZE_MAX)
+        map_remove_at(&uncollectable, i);
+    leave(t);
+}
+
+bool finalize_is_uncollectable(void *obj)
+{
+    if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
+        return false;
+    thread_rec *t = enter();
+    bool r = map_find(&uncollectable, (uintptr_t)obj) != SIZE_MAX;
+    leave(t);
+    return r;
+}
+
+/* Object o (a heap object start) goes into a table hgc_free must look at. */
+static void note_registered(uintptr_t o)
+{
+    uintptr_t start;
+    span *s = heap_object_of(o, &start);
+    if (s)
+        atomic_store_explicit(&s->registered, true, memory_order_relaxed);
+}
+
+bool finalize_add_uncollectable(void *obj)
+{
+    bool existed;
+    thread_rec *t = enter();
+    size_t i = map_insert(&uncollectable, (uintptr_t)obj, &existed);
+    if (i != SIZE_MAX)
+        note_registered((uintptr_t)obj);
+    leave(t);
+    return i != SIZE_MAX;
+}
+
+HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, int mode,
+                                   hgc_finalizer_fn *old_fn, void **old_data)
+{
+    if (old_fn)
+        *old_fn = NULL;
+    if (old_data)
+        *old_data = NULL;
+    uintptr_t o = object_start(obj);
+    if (!o)
+        return HGC_NOT_OBJECT;
+    if (mode != HGC_FINALIZE_ORDERED && mode != HGC_FINALIZE_IGNORE_SELF &&
+        mode != HGC_FINALIZE_UNORDERED)
+        hgc__fatal("hgc_register_finalizer(%p): unknown mode %d", obj, mode);
+    thread_rec *t = enter();
+    size_t i = map_find(&finalizers, o);
+    if (i != SIZE_MAX) {
+        uintptr_t *v = map_vals(&finalizers, i);
+        if (old_fn)
+            *old_fn = (hgc_finalizer_fn)v[FIN_FN];
+        if (old_data)
+            *old_data = (void *)v[FIN_DATA];
+        if (!fn)
+            map_remove_at(&finalizers, i);
+    }
+    int rc = HGC_OK;
+    if (fn) {
+        bool existed;
+        i = map_insert(&finalizers, o, &existed);
+        if (i == SIZE_MAX) {
+            rc = HGC_NO_MEMORY;
+        } else {
+            note_registered(o);
+            uintptr_t *v = map_vals(&finalizers, i);
+            v[FIN_FN] = (uintptr_t)fn;
+            v[FIN_DATA] = (uintptr_t)data;
+            v[FIN_MODE] = (uintptr_t)mode;
+        }
+    }
+    leave(t);
+    return rc;
+}
+
+static int weak_register(void **link, const void *obj, bool long_link)
+{
+    if (((uintptr_t)link & (sizeof(void *) - 1)) != 0)
+        hgc__fatal("hgc_weak_register(%p): the link is not aligned to a pointer", (void *)link);
+    uintptr_t o = object_start(obj);
+    if (!o)
+        return HGC_NOT_OBJECT;
+    bool existed;
+    thread_rec *t = enter();
+    size_t i = map_insert(&weak_links, (uintptr_t)link, &existed);
+    if (i != SIZE_MAX && !existed) {
+        map_vals(&weak_links, i)[WEAK_TARGET] = ~o;
+        map_vals(&weak_links, i)[WEAK_LONG] = long_link;
+    }
+    leave(t);
+    return i == SIZE_MAX ? HGC_NO_MEMORY : existed ? HGC_DUPLICATE : HGC_OK;
+}
+
+HGC_API int hgc_weak_register(void **link, const void *obj)
+{
+    return weak_register(link, obj, false);
+}
+
+HGC_API int hgc_weak_register_long(void **link, const void *obj)
+{
+    return weak_register(link, obj, true);
+}
+
+HGC_API int hgc_weak_unregister(void **link)
+{
+    thread_rec *t = enter();
+    size_t i = map_find(&weak_links, (uintptr_t)link);
+    if (i != SIZE_MAX)
+        map_remove_at(&weak_links, i);
+    leave(t);
+    return i == SIZE_MAX ? HGC_NOT_FOUND : HGC_OK;
+}
+
+HGC_API int hgc_weak_move(void **link, void **new_link)
+{
+    if (((uintptr_t)new_link & (sizeof(void *) - 1)) != 0)
+        hgc__fatal("hgc_weak_move(%p): the link is not aligned to a pointer", (void *)new_link);
+    thread_rec *t = enter();
+    int rc = HGC_OK;
+    size_t i = map_find(&weak_links, (uintptr_t)link);
+    if (i == SIZE_MAX) {
+        rc = HGC_NOT_FOUND;
+    } else if (link != new_link) {
+        uintptr_t v[WEAK_NVALS];
+        memcpy(v, map_vals(&weak_links, i), sizeof v);
+        bool existed;
+        size_t j = map_insert(&weak_links, (uintptr_t)new_link, &existed);
+        if (j == SIZE_MAX) {
+            rc = HGC_NO_MEMORY;
+        } else if (existed) {
+            rc = HGC_DUPLICATE;
+        } else {
+            memcpy(map_vals(&weak_links, j), v, sizeof v);
+            map_remove_at(&weak_links, map_find(&weak_links, (uintptr_t)link));
+        }
+    }
+    leave(t);
+    return rc;
+}
+
+HGC_API size_t hgc_finalizers_pending(void)
+{
+    return atomic_load_explicit(&hgc__fin_ready, memory_order_relaxed);
+}
+
+HGC_API size_t hgc_run_finalizers(void)
+{
+    size_t n = 0;
+    for (;;) {
+        thread_rec *t = enter();
+        if (ready_head == ready_tail) {
+            leave(t);
+            return n;
+        }
+        ready_entry e = ready[ready_head];
+        ready[ready_head++] = (ready_entry){0}; /* no longer a root */
+        if (ready_head == ready_tail)
+            ready_head = ready_tail = 0;
+        atomic_fetch_sub_explicit(&hgc__fin_ready, 1, memory_order_relaxed);
+        leave(t);
+        /* e is in this frame now: a root until the call returns. */
+        e.fn(e.obj, e.data);
+        n++;
+        __asm__ volatile("" : : "r"(&e) : "memory");
+    }
+}
+
+HGC_API void hgc_set_finalize_on_demand(int on, void (*notify)(void))
+{
+    atomic_store(&notifier, notify);
+    atomic_store(&on_demand, on != 0);
+}
+
+void finalize_attend(thread_rec *t)
+{
+    if (t->in_finalizers)
+        return; /* a finalizer allocating: its caller runs the rest */
+    t->in_finalizers = true;
+    if (!atomic_load_explicit(&on_demand, memory_order_relaxed) &&
+        !(hgc__fin_on_demand && *hgc__fin_on_demand)) {
+        hgc_run_finalizers();
+    } else if (atomic_exchange_explicit(&notify_pending, false, memory_order_relaxed)) {
+        void (*notify)(void) = atomic_load(&notifier);
+        if (notify)
+            notify();
+    }
+    t->in_finalizers = false;
+}

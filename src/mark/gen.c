@@ -1,0 +1,402 @@
+/* gen.c -- generations by sticky mark bytes.  See gen.h for the argument. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mark/gen.h"
+#include "heap/heap.h"
+#include "mark/mark.h"
+#include "base/options.h"
+#include "os/os.h"
+
+bool hgc__sticky_marks;
+/* Write tracking works: registered for every arena, and not in a forked
+ * child.  It only ever goes from true to false: by a collection (world
+ * lock held), by an arena that cannot be registered (heap lock held, world
+ * running -- hence atomic) or in a forked child. */
+static _Atomic bool tracking;
+/* The last collection protected what it found old (gen_protect(true)).
+ * Then every scanned span that holds an old object has `has_old` set: old
+ * objects are made only by collections, each one the last collection made
+ * or found on a written page was noted for protection, the rest sat in
+ * spans noted before, and `has_old` is cleared only on a span that holds
+ * nothing.  A minor collection may then pass over the written pages of the
+ * other spans -- the young ones, which all fresh allocation writes.  After
+ * gen_protect(false) a forced minor (stress, hgc_collect_minor) must look
+ * at every written page. */
+static bool protection_complete;
+
+void gen_init(void)
+{
+    if (!option_get(OPT_GENERATIONAL))
+        return;
+    hgc__sticky_marks = true;
+    tracking = os_wt_init();
+}
+
+bool gen_minor_possible(void) { return tracking; }
+
+void gen_arena_added(uintptr_t lo, uintptr_t hi)
+{
+    if (tracking && (!os_wt_still_valid() || !os_wt_register(lo, hi)))
+        tracking = false; /* that arena's writes would go unseen */
+}
+
+void gen_after_fork_child(void)
+{
+    tracking = false;
+    os_wt_after_fork_child();
+}
+
+/* ------------------------------------------------------------ written pages */
+
+/* Whether any slot first..last of small span s is old.  Most written
+ * pages hold only young objects: their marks are checked eight bytes at a
+ * time (slot marks lie between the bytes of the other granules, which are
+ * always zero; MARK_OLD is the only mark value with bit 0 set). */
+_Static_assert(MARK_OLD == 1 && !(MARK_SURVIVOR_A & 1) && !(MARK_SURVIVOR_B & 1),
+               "bit 0 of a mark byte says old");
+static bool any_old(const span *s, uint32_t first, uint32_t last)
+{
+    const uint8_t *m = span_mark_of(s, s->base + (uintptr_t)first * s->elem_size);
+    const uint8_t *end = span_mark_of(s, s->base + (uintptr_t)last * s->elem_size) + 1;
+    for (; m + 8 <= end; m += 8) {
+        uint64_t w;
+        memcpy(&w, m, sizeof w);
+        if (w & 0x0101010101010101ull)
+            return true;
+    }
+    for (; m < end; m++)
+        if (*m == MARK_OLD)
+            return true;
+    return false;
+}
+
+/* Count the bytes of the old objects of span s that overlap [lo, hi)
+ * (within s) into *bytes; with push, also push them and note their pages
+ * for protection. */
+static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push, size_t *bytes)
+{
+    if (s->kind == KIND_ATOMIC)
+        return;
+    bool typed = s->kind == KIND_TYPED;
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE) {
+        if (*span_mark_of(s, s->base) != MARK_OLD)
+            return;
+        /* Only the written window: the rest of the object was not written,
+         * so it refers only to old objects. */
+        uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
+        if (hi > end)
+            hi = end;
+        if (lo < hi) {
+            *bytes += hi - lo;
+            if (push) {
+                mark_push_range(lo, hi, typed);
+                /* A page of s in this arena (s may begin in an earlier one). */
+                a->protect[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
+            }
+        }
+        return;
+    }
+    size_t size = s->elem_size;
+    uint32_t first = (uint32_t)((lo - s->base) / size);
+    uint32_t last = (uint32_t)((hi - 1 - s->base) / size);
+    if (last >= s->nelems)
+        last = s->nelems - 1;
+    if (first > last || !any_old(s, first, last))
+        return;
+    bool found = false;
+    for (uint32_t i = first; i <= last; i++) {
+        uintptr_t obj = s->base + (uintptr_t)i * size;
+        if (*span_mark_of(s, obj) == MARK_OLD) {
+            if (push)
+                mark_push_range(obj, obj + size, typed);
+            *bytes += size;
+            found = true;
+        }
+    }
+    if (found && push)
+        a->protect[(s->base >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
+}
+
+/* The written runs of the last minor collection's scan, sorted by
+ * address, kept when asked for (verification): [lo, hi) pairs. */
+static uintptr_t *written;
+static size_t nwritten, written_cap; /* in pairs */
+static bool record_written;
+
+static void note_written(uintptr_t lo, uintptr_t hi)
+{
+    if (nwritten == written_cap) {
+        size_t ncap = written_cap ? written_cap * 2 : 1024;
+        uintptr_t *n = os_reserve(ncap * 2 * sizeof *n, 4096);
+        if (!n)
+            hgc__fatal("out of memory for the verifier's list of written pages");
+        if (written) {
+            memcpy(n, written, nwritten * 2 * sizeof *n);
+            os_unmap(written, written_cap * 2 * sizeof *n);
+        }
+        written = n;
+        written_cap = ncap;
+    }
+    written[2 * nwritten] = lo;
+    written[2 * nwritten + 1] = hi;
+    nwritten++;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool gen_was_written(uintptr_t p)
+{
+    size_t lo = 0, hi = nwritten;
+    while (lo < hi) { /* the first run that ends above p */
+        size_t mid = (lo + hi) / 2;
+        if (written[2 * mid + 1] <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nwritten && written[2 * lo] <= p;
+}
+
+/* The walk of the written pages pushes old objects until PUSH_DEFER_AT
+ * entries wait, then only counts, keeping the rest of the runs as `tail`:
+ * draining them as they are pushed would mark for nothing if the count
+ * then passed the limit and the collection turned major, and walking the
+ * pages again (the kernel's page-table walk) would add to every pause.
+ * When the count stays within the limit, the tail is pushed and drained a
+ * batch at a time, so that the mark stack stays short when old objects
+ * were written all over: pushed at once, 800,000 of them took 13 MiB of
+ * stack (kept for good).  Objects the batches make old may be pushed again
+ * from a later run; scanning one twice costs only time. */
+#define PUSH_DEFER_AT 32768
+
+typedef struct tail_run {
+    arena *a;
+    uintptr_t lo, hi;
+} tail_run;
+static tail_run *tail;
+static size_t ntail, tail_cap;
+
+/* False when out of memory: the caller pushes instead (a deep stack, or an
+ * overflow and its rescan, cost time, not correctness). */
+static bool tail_add(arena *a, uintptr_t lo, uintptr_t hi)
+{
+    if (ntail == tail_cap) {
+        size_t ncap = tail_cap ? tail_cap * 2 : 1024;
+        tail_run *n = os_reserve(ncap * sizeof *n, 4096);
+        if (!n)
+            return false;
+        if (tail) {
+            memcpy(n, tail, ntail * sizeof *n);
+            os_unmap(tail, tail_cap * sizeof *n);
+        }
+        tail = n;
+        tail_cap = ncap;
+    }
+    tail[ntail++] = (tail_run){a, lo, hi};
+    return true;
+}
+
+typedef struct push_state {
+    arena *a;
+    bool push;            /* else count, and keep the runs in `tail` */
+    bool drain;           /* drain every PUSH_DEFER_AT entries */
+    bool no_tail;         /* out of memory for `tail`: push everything */
+    size_t bytes, limit;
+} push_state;
+
+/* The old objects of the spans in [lo, hi), inside ps->a. */
+static void push_old_run(push_state *ps, uintptr_t lo, uintptr_t hi)
+{
+    arena *a = ps->a;
+    if (!ps->push && !tail_add(a, lo, hi))
+        ps->push = ps->no_tail = true;
+    while (lo < hi) {
+        if (ps->push && mark_pending() >= PUSH_DEFER_AT) {
+            if (ps->drain)
+                mark_drain();
+            else if (!ps->no_tail && tail_add(a, lo, hi))
+                ps->push = false;
+            else
+                ps->no_tail = true;
+        }
+        span *s = atomic_load_explicit(&a->pages[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)],
+                                       memory_order_relaxed);
+        uintptr_t end = s->base + s->npages * PAGE_SIZE;
+        if (end > hi)
+            end = hi;
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE &&
+            (s->has_old || !protection_complete))
+            push_old_in(a, s, lo, end, ps->push, &ps->bytes);
+        lo = end;
+    }
+}
+
+/* os_wt_each_written callback: [lo, hi) inside one arena. */
+static void push_old_written(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    push_state *ps = arg;
+    if (record_written)
+        note_written(lo, hi);
+    if (ps->bytes > ps->limit)
+        return; /* the collection will be major: stop counting */
+    push_old_run(ps, lo, hi);
+}
+
+static bool push_arena(arena *a, void *arg)
+{
+    push_state *ps = arg;
+    ps->a = a;
+    return os_wt_each_written(a->base, a->base + ARENA_SIZE, push_old_written, ps);
+}
+
+enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
+{
+    nwritten = 0;
+    record_written = record;
+    if (tracking && !os_wt_still_valid())
+        tracking = false; /* the program closed our descriptors */
+    if (!tracking)
+        return GEN_PUSH_FAILED;
+    ntail = 0;
+    push_state ps = {.push = true, .limit = limit};
+    bool ok = pageheap_each_arena(push_arena, &ps);
+    if (record) /* arenas come in creation order, not address order */
+        qsort(written, nwritten, 2 * sizeof *written, cmp_run);
+    *old_bytes = ps.bytes;
+    if (!ok) {
+        tracking = false; /* the kernel stopped telling: majors from now on */
+        return GEN_PUSH_FAILED;
+    }
+    if (ps.bytes > limit)
+        return GEN_PUSH_TOO_MUCH; /* nothing drained: nothing marked */
+    if (ntail > 0) {
+        mark_drain();
+        ps.push = ps.drain = true;
+        for (size_t i = 0; i < ntail; i++) {
+            ps.a = tail[i].a;
+            push_old_run(&ps, tail[i].lo, tail[i].hi);
+        }
+    }
+    return GEN_PUSH_OK;
+}
+
+/* ------------------------------------------------------------------ marks */
+
+/* Markings so far, counting from 1 (span.zero_cycle 0 never matches).  A
+ * span's marks are all 0 while its zero_cycle equals this: only marking
+ * sets a mark, and it bumps the count.  Written with the world stopped,
+ * read by sweeps in between; the stop and restart order the two. */
+static _Atomic uint64_t mark_cycle = 1;
+
+void gen_marks_zeroed(span *s)
+{
+    s->zero_cycle = atomic_load_explicit(&mark_cycle, memory_order_relaxed);
+}
+
+void gen_marking_done(void)
+{
+    atomic_fetch_add_explicit(&mark_cycle, 1, memory_order_relaxed);
+}
+
+static void clear_span_marks(span *s, void *arg)
+{
+    uint64_t cycle = *(const uint64_t *)arg;
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
+        *s->marks = 0; /* its only mark; the span may outgrow its arena's table */
+    else if (s->zero_cycle != cycle)
+        memset(s->marks, 0, (s->npages * PAGE_SIZE) >> GRANULE_SHIFT);
+}
+
+void gen_clear_marks(void)
+{
+    uint64_t cycle = atomic_load_explicit(&mark_cycle, memory_order_relaxed);
+    pageheap_each_span(clear_span_marks, &cycle);
+}
+
+/* ------------------------------------------------------------- protection */
+
+/* Protect (if *arg) every span with a page whose protect byte is set, and
+ * clear the bytes.  Adjacent spans go in one call.  Except a span a thread
+ * cache holds: its owner allocates into it next, and each first write to a
+ * protected page would cost a fault.  Left unprotected, its pages count as
+ * written, so the next minor collection scans its old objects instead (at
+ * most one span per size class and thread) -- and an old object that was
+ * not written refers only to old objects, so scanning it changes nothing
+ * but the time. */
+static bool protect_arena(arena *a, void *arg)
+{
+    bool apply = *(const bool *)arg;
+    uintptr_t run_lo = 0, run_hi = 0;
+    for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
+        /* Eight pages at a time while their bytes are all zero. */
+        if (pg % 8 == 0 && pg + 8 <= PAGES_PER_ARENA) {
+            uint64_t w;
+            memcpy(&w, &a->protect[pg], sizeof w);
+            if (w == 0) {
+                pg += 8;
+                continue;
+            }
+        }
+        if (!a->protect[pg]) {
+            pg++;
+            continue;
+        }
+        span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
+        /* A large span may run past this arena (never a small one). */
+        uintptr_t span_end = s->base + s->npages * PAGE_SIZE;
+        size_t end_pg = span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
+                                                         : (span_end - a->base) >> PAGE_SHIFT;
+        memset(&a->protect[pg], 0, end_pg - pg);
+        pg = end_pg;
+        if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
+            s->kind == KIND_ATOMIC)
+            continue;
+        s->has_old = true;
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
+            continue;
+        uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
+        s->protected = true;
+        if (lo != run_hi) {
+            if (run_lo < run_hi)
+                os_wt_protect(run_lo, run_hi);
+            run_lo = lo;
+        }
+        run_hi = hi;
+    }
+    if (run_lo < run_hi)
+        os_wt_protect(run_lo, run_hi);
+    return true;
+}
+
+void gen_span_emptied(span *s)
+{
+    s->has_old = false;
+    if (!s->protected)
+        return;
+    s->protected = false;
+    /* Tracking off: protection no longer matters (and in a forked child
+     * the descriptor is gone).  If the program closed the descriptor and
+     * its number was reused, the next collection notices; until then this
+     * request fails on the foreign descriptor (userfaultfd's ioctl codes
+     * mean nothing to other files). */
+    if (atomic_load_explicit(&tracking, memory_order_relaxed))
+        os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
+}
+
+void gen_protect(bool apply)
+{
+    /* Only protecting uses the descriptors here, and checking them costs
+     * two system calls in the pause: a collection that is not followed by
+     * a minor one (most, in a program whose objects die young) skips it.
+     * gen_push_written checks before it reads them. */
+    if (apply && tracking && !os_wt_still_valid())
+        tracking = false;
+    if (tracking)
+        pageheap_each_arena(protect_arena, &apply);
+    protection_complete = tracking && apply;
+}

@@ -1,0 +1,93 @@
+/*
+ * gen.h -- generations by sticky mark bytes.
+ *
+ * With generations on, a mark byte outlives its collection: MARK_OLD is an
+ * old object; 0 a young one (allocated since the last collection) or a
+ * free slot; a survivor value (heap.h) a young object that the last minor
+ * collection found live.  Sweeping frees the slots that are not live and
+ * keeps the marks.  A major collection clears every mark first and traces
+ * everything, as the collector always did; a minor one keeps the marks and
+ * traces only from the roots and from the old objects on pages written
+ * since the last collection, stopping at old objects; young objects it
+ * finds live for the second time in a row become old (mark.h).
+ *
+ * Why that finds every live young object: at the end of any collection
+ * every old object's referents are old (closure: marking scanned every
+ * object it made old, and an old object not scanned was not written, so it
+ * refers only to what was already old).  A young object referred to
+ * by an old one therefore got there by a write into the old object after
+ * the last collection -- and the kernel reports that write's page
+ * (os_wt_*: every page not protected since its last write is reported, so
+ * the report can over-approximate, never miss).  Conservative roots are
+ * scanned whole each time, as before.
+ *
+ * Pages are protected at the end of each collection, world stopped, after
+ * marking: then every old object's referents are old, so a page is clean
+ * at that moment whatever it holds.  Which pages: those of the spans that
+ * hold an object made old in this collection, or an old object found on a
+ * written page -- the rest are either still protected or hold no old
+ * object.  Pointer-free spans are never protected, nor is a span a thread
+ * cache holds (its pages count as written: see protect_arena).
+ *
+ * Without write tracking (an old kernel, a seccomp filter, valgrind, the
+ * child of a fork) every collection is major and the marks stay sticky.
+ */
+#ifndef HGC_GEN_H
+#define HGC_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+
+/* Marks outlive collections (set once by gen_init, before any allocation). */
+extern INTERNAL bool hgc__sticky_marks;
+
+/* HGC_GENERATIONAL and the kernel probe; called by collector_init. */
+void gen_init(void);
+/* Minor collections are possible now. */
+bool gen_minor_possible(void);
+/* A new arena [lo, hi) (page heap, heap lock held). */
+void gen_arena_added(uintptr_t lo, uintptr_t hi);
+/* World stopped, before the roots of a minor collection: push every old
+ * object on a written page (draining some of them when there are many);
+ * their bytes go to *old_bytes.  Unless OK, nothing is marked yet and the
+ * collection must be major, after mark_begin() again: FAILED, the kernel
+ * could not tell; TOO_MUCH, the written old objects passed `limit` bytes
+ * (counting stopped there). */
+enum gen_push { GEN_PUSH_OK, GEN_PUSH_FAILED, GEN_PUSH_TOO_MUCH };
+/* With record, the written pages are kept for gen_was_written. */
+enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);
+/* Whether the page of p was reported written by the last recorded scan.
+ * For the verifier: after a minor collection, a word on a page that was
+ * not written, inside a marked object, that points to an unmarked object
+ * is stale -- it held that address from before the object was allocated
+ * (when the memory was free, which marks nothing), since any store of a
+ * young object's address would have written the page.  The program cannot
+ * reach the object through it: the holder is garbage found through a
+ * false conservative root.  A collector that rescans everything retains
+ * such objects; a minor one need not. */
+bool gen_was_written(uintptr_t p);
+/* World stopped, major collection, before marking: clear every mark. */
+void gen_clear_marks(void);
+struct span;
+/* Every mark byte of small span s (held exclusively) is 0 now: until the
+ * next marking, gen_clear_marks may skip it.  Mostly-garbage heaps are
+ * mostly such spans, and clearing their marks again would cost a pass over
+ * a sixteenth of the heap in every major pause. */
+void gen_marks_zeroed(struct span *s);
+/* World stopped, marking over: any span may hold marks again. */
+void gen_marking_done(void);
+/* World stopped, after marking (and verification): protect the pages that
+ * the collection found to hold old objects -- if `apply`; pacing says
+ * whether the next collection can use it. */
+void gen_protect(bool apply);
+/* Span s (held exclusively) holds no object any more: lift the protection
+ * gen_protect may have left on its pages, so that reusing them does not
+ * fault page by page. */
+void gen_span_emptied(struct span *s);
+/* In a forked child: no write tracking from now on. */
+void gen_after_fork_child(void);
+
+#endif

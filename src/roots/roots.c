@@ -1,0 +1,150 @@
+/* roots.c -- the root set: user ranges, data segments, thread stacks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cycle/finalize.h"
+#include "mark/mark.h"
+#include "os/os.h"
+#include "roots/roots.h"
+#include "base/util.h"
+
+typedef struct root_range {
+    uintptr_t lo, hi;
+} root_range;
+
+typedef struct root_table {
+    root_range *v;
+    size_t n, cap;
+} root_table;
+
+static root_table user_roots; /* hgc_add_roots ranges */
+static root_table segments;   /* snapshot of writable data segments */
+
+static void table_add(root_table *t, uintptr_t lo, uintptr_t hi)
+{
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 64;
+        root_range *v = meta_alloc(ncap * sizeof *v);
+        if (t->n)
+            memcpy(v, t->v, t->n * sizeof *v);
+        t->v = v; /* the old array is abandoned metadata: growth is rare */
+        t->cap = ncap;
+    }
+    t->v[t->n].lo = lo;
+    t->v[t->n].hi = hi;
+    t->n++;
+}
+
+void roots_add(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi)
+        table_add(&user_roots, lo, hi);
+}
+
+void roots_remove(uintptr_t lo, uintptr_t hi)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < user_roots.n; i++) {
+        root_range r = user_roots.v[i];
+        if (r.lo >= lo && r.hi <= hi)
+            continue;
+        user_roots.v[j++] = r;
+    }
+    user_roots.n = j;
+}
+
+void roots_clear(void)
+{
+    user_roots.n = 0;
+}
+
+static void add_segment(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    table_add(&segments, lo, hi);
+}
+
+void roots_snapshot_segments(void)
+{
+    segments.n = 0;
+    os_each_data_segment(add_segment, NULL);
+}
+
+static void each_range(const root_desc *d, void (*fn)(const root_desc *d, void *arg),
+                       void *arg)
+{
+    if (d->lo < d->hi)
+        fn(d, arg);
+}
+
+static void each_thread(thread_rec *t, void (*fn)(const root_desc *d, void *arg), void *arg)
+{
+    uintptr_t sp = t->stopped_in_block ? t->block_sp : t->stop_sp;
+    if (t->stopped_in_block) {
+        root_desc r = {.kind = ROOT_REGISTERS, .tid = t->tid, .lo = (uintptr_t)t->block_regs,
+                       .hi = (uintptr_t)(t->block_regs + OS_NREGS)};
+        each_range(&r, fn, arg);
+    }
+    if (sp < t->stack_lo || sp > t->stack_hi) {
+        /* Stopped on an alternate signal stack: its registers are there, its
+         * frames are not; scanning the whole stack is the safe fallback only
+         * if it is mapped, which we cannot know.  Refuse loudly. */
+        hgc__fatal("thread %lu stopped outside its stack (sp %p, stack %p..%p)", t->tid,
+                   (void *)sp, (void *)t->stack_lo, (void *)t->stack_hi);
+    }
+    root_desc d = {.kind = ROOT_STACK, .tid = t->tid, .lo = sp, .hi = t->stack_hi,
+                   .moving = t->stopped_in_block};
+    each_range(&d, fn, arg);
+}
+
+void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg)
+{
+    for (size_t i = 0; i < segments.n; i++) {
+        root_desc d = {.kind = ROOT_SEGMENT, .lo = segments.v[i].lo, .hi = segments.v[i].hi};
+        each_range(&d, fn, arg);
+    }
+    for (size_t i = 0; i < user_roots.n; i++) {
+        root_desc d = {.kind = ROOT_USER, .lo = user_roots.v[i].lo, .hi = user_roots.v[i].hi};
+        each_range(&d, fn, arg);
+    }
+    finalize_each_root(fn, arg);
+    for (thread_rec *t = threads_first(); t; t = t->next) {
+        if (t != self) {
+            each_thread(t, fn, arg);
+            continue;
+        }
+        /* From collector_collect's frame, which holds its register spill. */
+        root_desc d = {.kind = ROOT_STACK, .tid = t->tid, .lo = t->collect_sp, .hi = t->stack_hi};
+        each_range(&d, fn, arg);
+    }
+}
+
+void roots_describe(const root_desc *d, char *buf, size_t size)
+{
+    static const char *const what[] = {"data segment",        "user root range",
+                                       "stack of thread",     "registers of thread",
+                                       "finalization table",  "uncollectable objects"};
+    if (d->kind == ROOT_STACK || d->kind == ROOT_REGISTERS)
+        snprintf(buf, size, "%s %#lx [%p, %p)", what[d->kind], d->tid, (void *)d->lo,
+                 (void *)d->hi);
+    else
+        snprintf(buf, size, "%s [%p, %p)", what[d->kind], (void *)d->lo, (void *)d->hi);
+}
+
+static void mark_root(const root_desc *d, void *arg)
+{
+    (void)arg;
+    mark_range(d->lo, d->hi);
+}
+
+/* Every root is scanned first and the objects they reach are drained in
+ * one go, so that all markers start together on the whole root set. */
+void (*hgc__push_other_roots)(void);
+
+void roots_mark_all(thread_rec *self)
+{
+    roots_each(self, mark_root, NULL);
+    if (hgc__push_other_roots)
+        hgc__push_other_roots();
+    mark_drain();
+}

@@ -1,0 +1,49 @@
+/*
+ * roots.h -- where marking starts: thread stacks and registers, data
+ * segments of the executable and shared libraries, user ranges.
+ * The root table is protected by the world lock.
+ */
+#ifndef HGC_ROOTS_H
+#define HGC_ROOTS_H
+
+#include <stdint.h>
+
+#include "mutator/threads.h"
+
+void roots_add(uintptr_t lo, uintptr_t hi);
+void roots_remove(uintptr_t lo, uintptr_t hi);
+void roots_clear(void); /* every user range */
+/* World running: record the writable data segments to scan. */
+void roots_snapshot_segments(void);
+/* What a root range is, for messages. */
+enum root_kind {
+    ROOT_SEGMENT,
+    ROOT_USER,
+    ROOT_STACK,
+    ROOT_REGISTERS,
+    ROOT_FINALIZER,     /* finalizer data, objects queued for finalization */
+    ROOT_UNCOLLECTABLE, /* the table of uncollectable objects */
+};
+typedef struct root_desc {
+    enum root_kind kind;
+    unsigned long tid; /* ROOT_STACK, ROOT_REGISTERS: the thread */
+    uintptr_t lo, hi;
+    bool moving;       /* the stack of a thread in a blocking region */
+} root_desc;
+/* One line such as "stack of thread 0x7f.. [lo, hi)" into buf. */
+void roots_describe(const root_desc *d, char *buf, size_t size);
+
+/* World stopped: call fn on every root range -- data segments, user
+ * ranges, the finalization tables' roots (finalize.h), then each registered thread's stack and register spill (self,
+ * the collecting thread, from self->collect_sp).  A thread in a blocking
+ * region keeps running below the frame that entered it, so its stack range
+ * is marked `moving`: its words may differ from one scan to the next. */
+void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg);
+/* The Boehm layer's GC_push_other_roots caller, unset otherwise: runs with
+ * the world stopped after the other roots are scanned, and may call
+ * mark_range on ranges of its own. */
+extern INTERNAL void (*hgc__push_other_roots)(void);
+/* World stopped: mark from every root.  self is the collecting thread. */
+void roots_mark_all(thread_rec *self);
+
+#endif
