@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
-#include "cycle/collector.h"
-#include "mark/gen.h"
+#include "base/options.h"
+#include "heap/marks.h"
 #include "mutator/stw.h"
 #include "alloc/sweep.h"
 
@@ -121,8 +121,19 @@ NOINLINE void alloc_poison_violated(const void *p, size_t size, size_t at)
 }
 #endif
 
+uint64_t hgc__gc_stress;
+
+static void no_slow_path(thread_rec *t) { (void)t; }
+static void no_claim(thread_rec *t, size_t bytes) { (void)t, (void)bytes; }
+static alloc_hooks hooks = {no_slow_path, no_claim};
+
+void alloc_set_hooks(const alloc_hooks *h) { hooks = *h; }
+
+static void home_init(thread_rec *t);
+
 void alloc_init(void)
 {
+    hgc__gc_stress = (uint64_t)option_get(OPT_GC_STRESS);
     hgc__link_key = (uintptr_t)os_random_u64();
     hgc__tag_key = (uintptr_t)os_random_u64();
     /* Central locks are held for a few list operations: spinning briefly
@@ -134,10 +145,15 @@ void alloc_init(void)
         uint32_t n = hgc__class_geom[c].nelems / BATCH_SHARE;
         batch[c] = n ? n : 1;
     }
+    threads_on_register(home_init);
+    threads_on_release(alloc_release_cache);
 }
 
-void alloc_home_init(unsigned home)
+/* A thread registers (world lock held): set up the central lists of its
+ * home, if not yet done, before it allocates. */
+static void home_init(thread_rec *t)
 {
+    unsigned home = t->home;
     if (home_of(home))
         return;
     home_centrals *h = meta_alloc(sizeof *h);
@@ -383,10 +399,7 @@ static span *central_acquire(unsigned kind, unsigned cls, unsigned home, span *o
 static void slow_path_start(thread_rec *t)
 {
     stw_poll(t);
-    if (unlikely(hgc__gc_stress))
-        collector_stress_tick(t);
-    if (collector_should_collect())
-        collector_collect(GC_REASON_ALLOC);
+    hooks.slow_path(t);
 }
 
 void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
@@ -422,7 +435,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
             crit_exit(t);
             return NULL;
         }
-        collector_note_alloc(t, (size_t)s->nfree * s->elem_size);
+        hooks.claimed(t, (size_t)s->nfree * s->elem_size);
         count_allocated(t, (size_t)s->nfree * s->elem_size);
         list = s->free;
         if (!list && !bump) { /* a full span that a batch of frees made partial again */
@@ -493,7 +506,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
      * local is. */
     void *p = (void *)s->base;
     crit_exit(t);
-    collector_note_alloc(t, bytes);
+    hooks.claimed(t, bytes);
     return p;
 }
 

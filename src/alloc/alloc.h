@@ -34,6 +34,27 @@
 
 extern INTERNAL uintptr_t hgc__link_key, hgc__tag_key;
 
+/* HGC_GC_STRESS=N, else 0.  In stress mode every allocation takes the slow
+ * path (alloc.c keeps thread caches' lists out of the fast path's reach),
+ * and each thread collects at every Nth of its allocations (the cycle
+ * layer's slow_path hook). */
+extern INTERNAL uint64_t hgc__gc_stress;
+
+/* What the collector does on the allocator's path.  The allocator never
+ * calls upward: the cycle layer sets these at initialization, before any
+ * allocation (no-ops until then).
+ *   slow_path: where both slow paths start, after the safe point and
+ *              outside every critical section: collect if stress mode or
+ *              pacing says so (later, mark assists);
+ *   claimed:   bytes entered t's cache (a span's free slots) or a large
+ *              object was handed out; may run inside a critical section,
+ *              so it takes no lock and never blocks. */
+typedef struct alloc_hooks {
+    void (*slow_path)(thread_rec *t);
+    void (*claimed)(thread_rec *t, size_t bytes);
+} alloc_hooks;
+void alloc_set_hooks(const alloc_hooks *h);
+
 static inline void *link_decode(void *w) { return (void *)((uintptr_t)w ^ hgc__link_key); }
 static inline void *link_encode(void *p) { return (void *)((uintptr_t)p ^ hgc__link_key); }
 static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag_key; }
@@ -152,10 +173,9 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
     count_allocated(t, size);
 }
 
+/* Also registers the thread hooks: a registering thread's home gets its
+ * central lists, a leaving one gives its cached spans back. */
 void alloc_init(void);
-/* Set up the central lists of a home, if not yet done; under the world
- * lock, before a thread of that home allocates. */
-void alloc_home_init(unsigned home);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL
  * when memory is exhausted. */
@@ -169,7 +189,8 @@ void alloc_free_small(thread_rec *t, span *s, void *p);
 void alloc_free_remote(thread_rec *t, span *s, void *p);
 void alloc_free_large(thread_rec *t, span *s, void *p);
 
-/* Give a thread's cached spans back to the central lists (thread exit). */
+/* Give a thread's cached spans back to the central lists (its release
+ * hook, threads.h). */
 void alloc_release_cache(thread_rec *t);
 
 /* Collector hooks, world stopped. */

@@ -8,7 +8,6 @@
 #define HGC_ALLOC_FAST_H
 
 #include "alloc/alloc.h"
-#include "cycle/collector.h" /* hgc__gc_stress */
 
 /* First allocation of a thread, empty list, large object, out of memory
  * (api.c). */

@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
-#include "mark/gen.h"
+#include "heap/marks.h"
+#include "heap/protect.h"
 #include "alloc/sweep.h"
 
 /* Number of live slots (mark_byte_live); *any says whether any mark byte
@@ -104,8 +105,8 @@ enum sweep_result sweep_span(span *s)
          * survivors that died (heap.h). */
         if (any)
             memset(s->marks, 0, mark_bytes);
-        gen_marks_zeroed(s);
-        gen_span_emptied(s);
+        heap_marks_zeroed(s);
+        heap_span_emptied(s);
         atomic_store_explicit(&s->registered, false, memory_order_relaxed);
         return SWEEP_EMPTY;
     }

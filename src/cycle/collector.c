@@ -20,7 +20,6 @@ static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
 static _Atomic int disabled;       /* hgc_disable() depth */
 static long long gogc;             /* percent, -1 = automatic collection off */
 static long long verify_mode;      /* HGC_VERIFY */
-uint64_t hgc__gc_stress;
 static size_t min_heap;
 static size_t ncpus;
 
@@ -53,11 +52,13 @@ static bool next_major = true;
 static unsigned minor_backoff, backoff_len = 2;
 static bool backoff_for_writes; /* what the last failed minor found too much of */
 
+static void on_slow_path(thread_rec *t);
+static void note_alloc(thread_rec *t, size_t bytes);
+
 void collector_init(void)
 {
     gogc = option_get(OPT_GOGC);
     verify_mode = option_get(OPT_VERIFY);
-    hgc__gc_stress = (uint64_t)option_get(OPT_GC_STRESS);
     min_heap = (size_t)option_get(OPT_MIN_HEAP);
     ncpus = os_ncpus();
     atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
@@ -67,6 +68,9 @@ void collector_init(void)
     mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers,
               (unsigned)option_get(OPT_TEST_MARKER_DELAY));
     gen_init();
+    threads_on_fork_child(trace_after_fork_child);
+    roots_add_source(finalize_each_root);
+    alloc_set_hooks(&(alloc_hooks){.slow_path = on_slow_path, .claimed = note_alloc});
 }
 
 bool collector_should_collect(void)
@@ -83,7 +87,7 @@ bool collector_should_collect(void)
  * and those of a thread that exits are dropped: pacing is an estimate). */
 #define NOTE_BATCH ((size_t)256 << 10)
 
-void collector_note_alloc(thread_rec *t, size_t bytes)
+static void note_alloc(thread_rec *t, size_t bytes)
 {
     size_t pending = t->claim_pending + bytes;
     if (pending >= NOTE_BATCH ||
@@ -94,7 +98,7 @@ void collector_note_alloc(thread_rec *t, size_t bytes)
     t->claim_pending = pending;
 }
 
-void collector_stress_tick(thread_rec *t)
+static void stress_tick(thread_rec *t)
 {
     if (t->stress_left > 1) {
         t->stress_left--;
@@ -102,6 +106,15 @@ void collector_stress_tick(thread_rec *t)
     }
     t->stress_left = hgc__gc_stress;
     collector_collect(GC_REASON_STRESS);
+}
+
+/* The allocator's slow_path hook (alloc.h). */
+static void on_slow_path(thread_rec *t)
+{
+    if (unlikely(hgc__gc_stress))
+        stress_tick(t);
+    if (collector_should_collect())
+        collector_collect(GC_REASON_ALLOC);
 }
 
 void collector_disable(void) { atomic_fetch_add(&disabled, 1); }
@@ -313,14 +326,14 @@ NOINLINE int collector_collect(enum gc_reason why)
         }
     }
     if (major && hgc__sticky_marks)
-        gen_clear_marks();
-    roots_mark_all(self);
+        heap_clear_marks();
+    mark_roots(self);
     /* Everything reachable is marked only after phase 3 (mark.h); what
      * finalization then marks becomes old. */
     if (!major)
         mark_promote_phase();
     finalize_after_mark();
-    gen_marking_done();
+    heap_marking_done();
     event(COLLECT_MARK_END);
     tt.marked = tt.verified = os_now_ns();
     if (verify_mode || why == GC_REASON_VERIFY) {

@@ -64,16 +64,9 @@ extern INTERNAL volatile int *hgc__dont_gc;
 
 void collector_init(void);
 bool collector_should_collect(void);
-/* HGC_GC_STRESS=N, else 0.  In stress mode every allocation takes the slow
- * path (alloc.c keeps thread caches' lists out of the fast path's reach),
- * and each thread collects at every Nth of its allocations. */
-extern INTERNAL uint64_t hgc__gc_stress;
-void collector_stress_tick(struct thread_rec *t);
 /* 1 if the collection was minor, 0 if major, -1 if none ran (disabled,
  * or another thread's collection made this one unnecessary). */
 int collector_collect(enum gc_reason why);
-/* Account bytes handed to thread t's cache or a large object. */
-void collector_note_alloc(struct thread_rec *t, size_t bytes);
 void collector_disable(void);
 void collector_enable(void);
 /* Change HGC_GOGC (percent, -1 = off) and raise the heap floor, from

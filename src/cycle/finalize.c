@@ -165,7 +165,8 @@ static void leave(thread_rec *t)
 /* The object start p names, or 0 when p is not the start of an object. */
 static uintptr_t object_start(const void *p)
 {
-    return p && hgc_base(p) == p ? (uintptr_t)p : 0;
+    uintptr_t obj;
+    return p && heap_object_of((uintptr_t)p, &obj) && obj == (uintptr_t)p ? obj : 0;
 }
 
 /* ---------------------------------------------------- the cycle's part */

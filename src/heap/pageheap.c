@@ -21,8 +21,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "mark/gen.h"
 #include "heap/heap.h"
+#include "heap/protect.h"
 #include "os/os.h"
 
 _Atomic(arena *) *hgc__arena_table;
@@ -192,7 +192,7 @@ static bool grow(size_t npages)
         atomic_store_explicit(&hgc__arena_table[a->base >> ARENA_SHIFT], a, memory_order_release);
     }
     uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
-    gen_arena_added(lo, hi);
+    heap_wt_arena_added(lo, hi);
     if (lo - 1 < atomic_load_explicit(&hgc__heap_below, memory_order_relaxed))
         atomic_store_explicit(&hgc__heap_below, lo - 1, memory_order_release);
     if (hi > atomic_load_explicit(&hgc__heap_end, memory_order_relaxed))
@@ -348,7 +348,7 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
 
 void pageheap_free(span *s)
 {
-    gen_span_emptied(s);
+    heap_span_emptied(s);
     atomic_store_explicit(&s->registered, false, memory_order_relaxed);
     if (s->sizeclass)
         set_pinfo(s, 0, false);

@@ -4,16 +4,13 @@
 
 #include "mark/gen.h"
 #include "heap/heap.h"
+#include "heap/marks.h"
+#include "heap/protect.h"
+#include "mutator/threads.h"
 #include "mark/mark.h"
 #include "base/options.h"
 #include "os/os.h"
 
-bool hgc__sticky_marks;
-/* Write tracking works: registered for every arena, and not in a forked
- * child.  It only ever goes from true to false: by a collection (world
- * lock held), by an arena that cannot be registered (heap lock held, world
- * running -- hence atomic) or in a forked child. */
-static _Atomic bool tracking;
 /* The last collection protected what it found old (gen_protect(true)).
  * Then every scanned span that holds an old object has `has_old` set: old
  * objects are made only by collections, each one the last collection made
@@ -30,22 +27,11 @@ void gen_init(void)
     if (!option_get(OPT_GENERATIONAL))
         return;
     hgc__sticky_marks = true;
-    tracking = os_wt_init();
+    heap_wt_init();
+    threads_on_fork_child(heap_wt_after_fork_child);
 }
 
-bool gen_minor_possible(void) { return tracking; }
-
-void gen_arena_added(uintptr_t lo, uintptr_t hi)
-{
-    if (tracking && (!os_wt_still_valid() || !os_wt_register(lo, hi)))
-        tracking = false; /* that arena's writes would go unseen */
-}
-
-void gen_after_fork_child(void)
-{
-    tracking = false;
-    os_wt_after_fork_child();
-}
+bool gen_minor_possible(void) { return heap_wt_tracking(); }
 
 /* ------------------------------------------------------------ written pages */
 
@@ -258,9 +244,7 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 {
     nwritten = 0;
     record_written = record;
-    if (tracking && !os_wt_still_valid())
-        tracking = false; /* the program closed our descriptors */
-    if (!tracking)
+    if (!heap_wt_check()) /* the program may have closed our descriptors */
         return GEN_PUSH_FAILED;
     ntail = 0;
     push_state ps = {.push = true, .limit = limit};
@@ -269,7 +253,7 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
         qsort(written, nwritten, 2 * sizeof *written, cmp_run);
     *old_bytes = ps.bytes;
     if (!ok) {
-        tracking = false; /* the kernel stopped telling: majors from now on */
+        heap_wt_stop(); /* the kernel stopped telling: majors from now on */
         return GEN_PUSH_FAILED;
     }
     if (ps.bytes > limit)
@@ -287,106 +271,7 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 
 /* ------------------------------------------------------------------ marks */
 
-/* Markings so far, counting from 1 (span.zero_cycle 0 never matches).  A
- * span's marks are all 0 while its zero_cycle equals this: only marking
- * sets a mark, and it bumps the count.  Written with the world stopped,
- * read by sweeps in between; the stop and restart order the two. */
-static _Atomic uint64_t mark_cycle = 1;
-
-void gen_marks_zeroed(span *s)
-{
-    s->zero_cycle = atomic_load_explicit(&mark_cycle, memory_order_relaxed);
-}
-
-void gen_marking_done(void)
-{
-    atomic_fetch_add_explicit(&mark_cycle, 1, memory_order_relaxed);
-}
-
-static void clear_span_marks(span *s, void *arg)
-{
-    uint64_t cycle = *(const uint64_t *)arg;
-    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
-        *s->marks = 0; /* its only mark; the span may outgrow its arena's table */
-    else if (s->zero_cycle != cycle)
-        memset(s->marks, 0, (s->npages * PAGE_SIZE) >> GRANULE_SHIFT);
-}
-
-void gen_clear_marks(void)
-{
-    uint64_t cycle = atomic_load_explicit(&mark_cycle, memory_order_relaxed);
-    pageheap_each_span(clear_span_marks, &cycle);
-}
-
 /* ------------------------------------------------------------- protection */
-
-/* Protect (if *arg) every span with a page whose protect byte is set, and
- * clear the bytes.  Adjacent spans go in one call.  Except a span a thread
- * cache holds: its owner allocates into it next, and each first write to a
- * protected page would cost a fault.  Left unprotected, its pages count as
- * written, so the next minor collection scans its old objects instead (at
- * most one span per size class and thread) -- and an old object that was
- * not written refers only to old objects, so scanning it changes nothing
- * but the time. */
-static bool protect_arena(arena *a, void *arg)
-{
-    bool apply = *(const bool *)arg;
-    uintptr_t run_lo = 0, run_hi = 0;
-    for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
-        /* Eight pages at a time while their bytes are all zero. */
-        if (pg % 8 == 0 && pg + 8 <= PAGES_PER_ARENA) {
-            uint64_t w;
-            memcpy(&w, &a->protect[pg], sizeof w);
-            if (w == 0) {
-                pg += 8;
-                continue;
-            }
-        }
-        if (!a->protect[pg]) {
-            pg++;
-            continue;
-        }
-        span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
-        /* A large span may run past this arena (never a small one). */
-        uintptr_t span_end = s->base + s->npages * PAGE_SIZE;
-        size_t end_pg = span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
-                                                         : (span_end - a->base) >> PAGE_SHIFT;
-        memset(&a->protect[pg], 0, end_pg - pg);
-        pg = end_pg;
-        if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
-            s->kind == KIND_ATOMIC)
-            continue;
-        s->has_old = true;
-        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
-            continue;
-        uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
-        s->protected = true;
-        if (lo != run_hi) {
-            if (run_lo < run_hi)
-                os_wt_protect(run_lo, run_hi);
-            run_lo = lo;
-        }
-        run_hi = hi;
-    }
-    if (run_lo < run_hi)
-        os_wt_protect(run_lo, run_hi);
-    return true;
-}
-
-void gen_span_emptied(span *s)
-{
-    s->has_old = false;
-    if (!s->protected)
-        return;
-    s->protected = false;
-    /* Tracking off: protection no longer matters (and in a forked child
-     * the descriptor is gone).  If the program closed the descriptor and
-     * its number was reused, the next collection notices; until then this
-     * request fails on the foreign descriptor (userfaultfd's ioctl codes
-     * mean nothing to other files). */
-    if (atomic_load_explicit(&tracking, memory_order_relaxed))
-        os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
-}
 
 void gen_protect(bool apply)
 {
@@ -394,9 +279,8 @@ void gen_protect(bool apply)
      * two system calls in the pause: a collection that is not followed by
      * a minor one (most, in a program whose objects die young) skips it.
      * gen_push_written checks before it reads them. */
-    if (apply && tracking && !os_wt_still_valid())
-        tracking = false;
-    if (tracking)
-        pageheap_each_arena(protect_arena, &apply);
-    protection_complete = tracking && apply;
+    if (apply)
+        heap_wt_check();
+    heap_wt_protect(apply);
+    protection_complete = heap_wt_tracking() && apply;
 }

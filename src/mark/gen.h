@@ -40,16 +40,12 @@
 #include <stdint.h>
 
 #include "base/util.h"
-
-/* Marks outlive collections (set once by gen_init, before any allocation). */
-extern INTERNAL bool hgc__sticky_marks;
+#include "heap/marks.h"
 
 /* HGC_GENERATIONAL and the kernel probe; called by collector_init. */
 void gen_init(void);
 /* Minor collections are possible now. */
 bool gen_minor_possible(void);
-/* A new arena [lo, hi) (page heap, heap lock held). */
-void gen_arena_added(uintptr_t lo, uintptr_t hi);
 /* World stopped, before the roots of a minor collection: push every old
  * object on a written page (draining some of them when there are many);
  * their bytes go to *old_bytes.  Unless OK, nothing is marked yet and the
@@ -69,25 +65,9 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);
  * false conservative root.  A collector that rescans everything retains
  * such objects; a minor one need not. */
 bool gen_was_written(uintptr_t p);
-/* World stopped, major collection, before marking: clear every mark. */
-void gen_clear_marks(void);
-struct span;
-/* Every mark byte of small span s (held exclusively) is 0 now: until the
- * next marking, gen_clear_marks may skip it.  Mostly-garbage heaps are
- * mostly such spans, and clearing their marks again would cost a pass over
- * a sixteenth of the heap in every major pause. */
-void gen_marks_zeroed(struct span *s);
-/* World stopped, marking over: any span may hold marks again. */
-void gen_marking_done(void);
 /* World stopped, after marking (and verification): protect the pages that
  * the collection found to hold old objects -- if `apply`; pacing says
  * whether the next collection can use it. */
 void gen_protect(bool apply);
-/* Span s (held exclusively) holds no object any more: lift the protection
- * gen_protect may have left on its pages, so that reusing them does not
- * fault page by page. */
-void gen_span_emptied(struct span *s);
-/* In a forked child: no write tracking from now on. */
-void gen_after_fork_child(void);
 
 #endif

@@ -49,6 +49,9 @@
 
 #include "heap/heap.h"
 #include "heap/layout.h"
+#include "heap/marks.h"
+#include "mutator/threads.h"
+#include "roots/roots.h"
 #include "mark/mark.h"
 #include "os/os.h"
 #include "base/util.h"
@@ -101,7 +104,6 @@ typedef struct packet {
 } packet;
 
 static marker markers[MAX_MARKERS];
-uint8_t hgc__live_marks = MARK_OLD;
 /* What a word that points into an object does to it (mark.h): MODE_OLD
  * makes it old; MODE_YOUNG (phase 2 of a minor collection) gives it the
  * survivor value `survivor_now`, or lists it for promotion if it carries
@@ -152,6 +154,8 @@ static unsigned wanted_markers = 1;
  * while helpers are still waking (Rounds, above). */
 static uint64_t helper_delay_ns;
 
+static void mark_after_fork_child(void);
+
 void mark_init(size_t stack_limit_entries, unsigned nmarkers_wanted, unsigned delay_us)
 {
     helper_delay_ns = (uint64_t)delay_us * 1000;
@@ -160,6 +164,7 @@ void mark_init(size_t stack_limit_entries, unsigned nmarkers_wanted, unsigned de
     if (nmarkers_wanted < 1)
         nmarkers_wanted = 1;
     wanted_markers = nmarkers_wanted > MAX_MARKERS ? MAX_MARKERS : nmarkers_wanted;
+    threads_on_fork_child(mark_after_fork_child);
 }
 
 void mark_begin(bool minor)
@@ -905,7 +910,8 @@ NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
     }
 }
 
-void mark_after_fork_child(void)
+/* In the child of fork(): the helpers are gone. */
+static void mark_after_fork_child(void)
 {
     /* The helpers did not survive the fork; they were idle, waiting for a
      * round, but may have left the pool's lock and conditions mid-use. */
@@ -920,4 +926,22 @@ void mark_after_fork_child(void)
      * multi-threaded process; there the child marks alone. */
     if (HGC_TSAN)
         wanted_markers = 1;
+}
+
+static void mark_root(const root_desc *d, void *arg)
+{
+    (void)arg;
+    mark_range(d->lo, d->hi);
+}
+
+/* Every root is scanned first and the objects they reach are drained in
+ * one go, so that all markers start together on the whole root set. */
+void (*hgc__push_other_roots)(void);
+
+void mark_roots(thread_rec *self)
+{
+    roots_each(self, mark_root, NULL);
+    if (hgc__push_other_roots)
+        hgc__push_other_roots();
+    mark_drain();
 }

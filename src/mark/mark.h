@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/util.h"
+
 /* stack_limit_entries: per marker, 0 = unlimited; markers: threads that
  * mark, the collecting one included; delay_us: HGC_TEST_MARKER_DELAY
  * (mark.c). */
@@ -25,8 +27,6 @@ void mark_init(size_t stack_limit_entries, unsigned markers, unsigned delay_us);
 /* Start the helper threads that are missing; world running, world lock
  * held. */
 void mark_start_helpers(void);
-/* In the child of fork(): the helpers are gone. */
-void mark_after_fork_child(void);
 /* Start marking, world stopped.  A major collection marks everything it
  * reaches MARK_OLD.  A minor one (gen.h) marks in three phases, so that no
  * marker needs read-modify-write on a mark byte:
@@ -51,6 +51,14 @@ uint8_t mark_dead_survivor(void);
 /* Scan [lo, hi) conservatively: every aligned word that points into an
  * object marks it. */
 void mark_range(uintptr_t lo, uintptr_t hi);
+struct thread_rec;
+/* World stopped: mark from every root (roots.h), then drain.  self is the
+ * collecting thread. */
+void mark_roots(struct thread_rec *self);
+/* The Boehm layer's GC_push_other_roots caller, unset otherwise: runs with
+ * the world stopped after the other roots are scanned, and may call
+ * mark_range on ranges of its own. */
+extern INTERNAL void (*hgc__push_other_roots)(void);
 void mark_drain(void);
 /* Push [lo, hi) to be scanned, an old object (or a window of a large one)
  * that is marked already (gen.c); typed: scan by its layout. */

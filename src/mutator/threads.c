@@ -9,11 +9,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "alloc/alloc.h"
-#include "mark/gen.h"
-#include "mark/mark.h"
 #include "mutator/stw.h"
-#include "base/trace.h"
 #include "mutator/threads.h"
 #include "base/util.h"
 
@@ -43,6 +39,39 @@ static size_t nthreads;
 static size_t retired_alloc, retired_freed;
 static unsigned next_home; /* homes go round-robin to registering threads */
 static pthread_key_t exit_key;
+
+/* The hooks (threads.h); written before any thread registers. */
+#define MAX_HOOKS 8
+typedef struct hook_list {
+    size_t n;
+    void (*fn[MAX_HOOKS])(void);
+} hook_list;
+static hook_list on_register, on_release, on_fork_child;
+
+static void hook_add(hook_list *l, void (*fn)(void), const char *what)
+{
+    if (l->n == MAX_HOOKS)
+        hgc__fatal("more than %d %s hooks", MAX_HOOKS, what);
+    l->fn[l->n++] = fn;
+}
+
+static void hooks_call_rec(const hook_list *l, thread_rec *t)
+{
+    for (size_t i = 0; i < l->n; i++)
+        ((void (*)(thread_rec *))l->fn[i])(t);
+}
+
+void threads_on_register(void (*fn)(thread_rec *t))
+{
+    hook_add(&on_register, (void (*)(void))fn, "thread registration");
+}
+
+void threads_on_release(void (*fn)(thread_rec *t))
+{
+    hook_add(&on_release, (void (*)(void))fn, "thread release");
+}
+
+void threads_on_fork_child(void (*fn)(void)) { hook_add(&on_fork_child, fn, "fork"); }
 
 /* A registered thread waiting for the world lock counts as blocked: the
  * holder may be a collector that is stopping the world, and a thread asleep
@@ -135,7 +164,7 @@ thread_rec *threads_register(void)
     os_stack_bounds(&t->stack_lo, &t->stack_hi);
     t->tid = os_thread_self();
     t->home = next_home++ % NHOMES;
-    alloc_home_init(t->home);
+    hooks_call_rec(&on_register, t);
     t->next = registry;
     if (registry)
         registry->prev = t;
@@ -157,7 +186,7 @@ void threads_unregister(void)
         return;
     if (t->blocking_depth)
         hgc__fatal("hgc_thread_unregister() inside a blocking region");
-    alloc_release_cache(t);
+    hooks_call_rec(&on_release, t);
     threads_lock();
     unlink_rec(t);
     hgc__self = NULL;
@@ -199,9 +228,8 @@ static void fork_child(void)
     atomic_store_explicit(&world_next, atomic_load(&world_serving) + 1, memory_order_relaxed);
     atomic_store_explicit(&world_sleepers, 0, memory_order_relaxed);
     stw_after_fork_child();
-    mark_after_fork_child();
-    gen_after_fork_child();
-    trace_after_fork_child();
+    for (size_t i = 0; i < on_fork_child.n; i++)
+        on_fork_child.fn[i]();
     /* Only the forking thread survives: give the others' cached spans back
      * and drop their records. */
     thread_rec *self = hgc__self;
@@ -211,7 +239,7 @@ static void fork_child(void)
             continue;
         t->in_crit = 0;
         t->stop_pending = 0;
-        alloc_release_cache(t);
+        hooks_call_rec(&on_release, t);
         unlink_rec(t);
     }
     threads_unlock();

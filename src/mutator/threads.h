@@ -137,6 +137,20 @@ void threads_unregister(void);             /* idempotent */
 thread_rec *threads_first(void);
 size_t threads_count(void);
 void threads_init(void);
+
+/* What the layers above do when a thread comes or goes and when the
+ * process forks.  Registered at initialization, before any thread
+ * registers; called in the order registered.
+ *   register:   world lock held, before the thread's first allocation;
+ *   release:    the thread leaves and must give back what it holds: on its
+ *               own thread when it unregisters (world lock not held), and
+ *               in a forked child for every thread but the forking one
+ *               (world lock held);
+ *   fork_child: in the child, world lock held, before the other threads'
+ *               records are released. */
+void threads_on_register(void (*fn)(thread_rec *t));
+void threads_on_release(void (*fn)(thread_rec *t));
+void threads_on_fork_child(void (*fn)(void));
 /* Totals of exited threads' counters plus live ones. */
 void threads_counters(size_t *allocated, size_t *freed);
 

@@ -2,11 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cycle/finalize.h"
-#include "mark/mark.h"
+#include "base/util.h"
 #include "os/os.h"
 #include "roots/roots.h"
-#include "base/util.h"
 
 typedef struct root_range {
     uintptr_t lo, hi;
@@ -19,6 +17,15 @@ typedef struct root_table {
 
 static root_table user_roots; /* hgc_add_roots ranges */
 static root_table segments;   /* snapshot of writable data segments */
+static void (*sources[ROOT_SOURCES])(root_fn fn, void *arg);
+static size_t nsources;
+
+void roots_add_source(void (*each)(root_fn fn, void *arg))
+{
+    if (nsources == ROOT_SOURCES)
+        hgc__fatal("more than %d root sources", ROOT_SOURCES);
+    sources[nsources++] = each;
+}
 
 static void table_add(root_table *t, uintptr_t lo, uintptr_t hi)
 {
@@ -107,7 +114,8 @@ void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), voi
         root_desc d = {.kind = ROOT_USER, .lo = user_roots.v[i].lo, .hi = user_roots.v[i].hi};
         each_range(&d, fn, arg);
     }
-    finalize_each_root(fn, arg);
+    for (size_t i = 0; i < nsources; i++)
+        sources[i](fn, arg);
     for (thread_rec *t = threads_first(); t; t = t->next) {
         if (t != self) {
             each_thread(t, fn, arg);
@@ -131,20 +139,3 @@ void roots_describe(const root_desc *d, char *buf, size_t size)
         snprintf(buf, size, "%s [%p, %p)", what[d->kind], (void *)d->lo, (void *)d->hi);
 }
 
-static void mark_root(const root_desc *d, void *arg)
-{
-    (void)arg;
-    mark_range(d->lo, d->hi);
-}
-
-/* Every root is scanned first and the objects they reach are drained in
- * one go, so that all markers start together on the whole root set. */
-void (*hgc__push_other_roots)(void);
-
-void roots_mark_all(thread_rec *self)
-{
-    roots_each(self, mark_root, NULL);
-    if (hgc__push_other_roots)
-        hgc__push_other_roots();
-    mark_drain();
-}

@@ -33,17 +33,18 @@ typedef struct root_desc {
 /* One line such as "stack of thread 0x7f.. [lo, hi)" into buf. */
 void roots_describe(const root_desc *d, char *buf, size_t size);
 
+typedef void (*root_fn)(const root_desc *d, void *arg);
+/* Root sources of the layers above (the finalization tables), each
+ * calling fn on its ranges; registered at initialization, at most
+ * ROOT_SOURCES of them. */
+#define ROOT_SOURCES 4
+void roots_add_source(void (*each)(root_fn fn, void *arg));
+
 /* World stopped: call fn on every root range -- data segments, user
- * ranges, the finalization tables' roots (finalize.h), then each registered thread's stack and register spill (self,
+ * ranges, the registered sources' ranges (finalize.h), then each registered thread's stack and register spill (self,
  * the collecting thread, from self->collect_sp).  A thread in a blocking
  * region keeps running below the frame that entered it, so its stack range
  * is marked `moving`: its words may differ from one scan to the next. */
-void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg);
-/* The Boehm layer's GC_push_other_roots caller, unset otherwise: runs with
- * the world stopped after the other roots are scanned, and may call
- * mark_range on ranges of its own. */
-extern INTERNAL void (*hgc__push_other_roots)(void);
-/* World stopped: mark from every root.  self is the collecting thread. */
-void roots_mark_all(thread_rec *self);
+void roots_each(thread_rec *self, root_fn fn, void *arg);
 
 #endif

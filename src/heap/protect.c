@@ -1,0 +1,109 @@
+/* protect.c -- write tracking of heap pages.  See protect.h. */
+#include <string.h>
+
+#include "heap/protect.h"
+#include "os/os.h"
+
+/* Changed by a collection (world lock held), by an arena that cannot be
+ * registered (heap lock held, world running -- hence atomic) or in a
+ * forked child. */
+static _Atomic bool tracking;
+
+void heap_wt_init(void) { tracking = os_wt_init(); }
+
+bool heap_wt_tracking(void) { return atomic_load_explicit(&tracking, memory_order_relaxed); }
+
+void heap_wt_stop(void) { tracking = false; }
+
+bool heap_wt_check(void)
+{
+    if (tracking && !os_wt_still_valid())
+        tracking = false;
+    return tracking;
+}
+
+void heap_wt_arena_added(uintptr_t lo, uintptr_t hi)
+{
+    if (tracking && (!os_wt_still_valid() || !os_wt_register(lo, hi)))
+        tracking = false; /* that arena's writes would go unseen */
+}
+
+void heap_wt_after_fork_child(void)
+{
+    tracking = false;
+    os_wt_after_fork_child();
+}
+
+/* Protect (if *arg) every span with a page whose protect byte is set, and
+ * clear the bytes.  Adjacent spans go in one call.  Except a span a thread
+ * cache holds: its owner allocates into it next, and each first write to a
+ * protected page would cost a fault.  Left unprotected, its pages count as
+ * written, so the next minor collection scans its old objects instead (at
+ * most one span per size class and thread) -- and an old object that was
+ * not written refers only to old objects, so scanning it changes nothing
+ * but the time. */
+static bool protect_arena(arena *a, void *arg)
+{
+    bool apply = *(const bool *)arg;
+    uintptr_t run_lo = 0, run_hi = 0;
+    for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
+        /* Eight pages at a time while their bytes are all zero. */
+        if (pg % 8 == 0 && pg + 8 <= PAGES_PER_ARENA) {
+            uint64_t w;
+            memcpy(&w, &a->protect[pg], sizeof w);
+            if (w == 0) {
+                pg += 8;
+                continue;
+            }
+        }
+        if (!a->protect[pg]) {
+            pg++;
+            continue;
+        }
+        span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
+        /* A large span may run past this arena (never a small one). */
+        uintptr_t span_end = s->base + s->npages * PAGE_SIZE;
+        size_t end_pg = span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
+                                                         : (span_end - a->base) >> PAGE_SHIFT;
+        memset(&a->protect[pg], 0, end_pg - pg);
+        pg = end_pg;
+        if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
+            s->kind == KIND_ATOMIC)
+            continue;
+        s->has_old = true;
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
+            continue;
+        uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
+        s->protected = true;
+        if (lo != run_hi) {
+            if (run_lo < run_hi)
+                os_wt_protect(run_lo, run_hi);
+            run_lo = lo;
+        }
+        run_hi = hi;
+    }
+    if (run_lo < run_hi)
+        os_wt_protect(run_lo, run_hi);
+    return true;
+}
+
+void heap_span_emptied(span *s)
+{
+    s->has_old = false;
+    if (!s->protected)
+        return;
+    s->protected = false;
+    /* Tracking off: protection no longer matters (and in a forked child
+     * the descriptor is gone).  If the program closed the descriptor and
+     * its number was reused, the next collection notices; until then this
+     * request fails on the foreign descriptor (userfaultfd's ioctl codes
+     * mean nothing to other files). */
+    if (atomic_load_explicit(&tracking, memory_order_relaxed))
+        os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
+}
+
+void heap_wt_protect(bool apply)
+{
+    if (tracking)
+        pageheap_each_arena(protect_arena, &apply);
+}
