@@ -6,8 +6,9 @@
 # down as under TSan, since the work is quadratic in the live set) -- then
 # the same suite on a Debug build (free slots poisoned and checked), under
 # AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
-# (clang).  Each pass must report zero failures and
-# zero sanitizer reports.
+# (clang).  After the first build, scripts/check_layers.py checks that
+# every include and call goes down the layers (docs/ARCHITECTURE.md).
+# Each pass must report zero failures and zero sanitizer reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -22,6 +23,8 @@ run_pass() { # name, build dir, extra cmake args...
 }
 
 run_pass release build-test -DCMAKE_BUILD_TYPE=Release
+echo "== layers"
+python3 scripts/check_layers.py --build build-test --check-svg docs/layers.svg
 echo "== release, HGC_VERIFY=1"
 HGC_VERIFY=1 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 300
 echo "== release, HGC_GC_STRESS=1000"
