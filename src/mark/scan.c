@@ -1,34 +1,11 @@
 /*
- * mark.c -- conservative marking with per-marker mark stacks, drained in
- * parallel by the collecting thread and helper threads.
- *
- * Markers.  Marker 0 is the collecting thread; markers 1..n-1 are helper
- * threads started before the first collection that needs them (never with
- * the world stopped: a stopped thread may hold a lock pthread_create
- * takes).  Helpers are internal: not registered, never stopped, all signals
- * blocked, and they touch only mark stacks, mark bytes and heap memory that
- * the stopped world cannot change.
+ * scan.c -- the scanning kernel: mark stacks, what a word that points into
+ * an object does to it, scanning ranges (conservatively or by layout), and
+ * draining one marker's stack.  How markers share work is work.c's.
  *
  * Work.  Each marker pops ranges from its own stack and scans them; a word
  * that points into an unmarked object marks it and, for scanned kinds,
- * pushes the object's range.  When some marker is idle and a busy one holds
- * two or more entries, the busy one moves the OLDEST half of them (at most
- * a packet; the bottom of its stack: on trees, the biggest unexplored
- * subtrees) into a packet on the shared pool.
- *
- * Rounds.  A parallel drain is a round: marker 0 wakes every helper and
- * goes on draining; a helper joins the round when it wakes, if the round
- * is still on.  The round ends when every marker that joined is idle and
- * the pool is empty, decided under the pool lock; a helper that wakes
- * after that sits the round out.  Work lives only in the stacks of
- * markers that joined and in the pool, so the ones that did not join
- * cannot hold any.  Nor does marker 0 wait for the helpers to leave: at
- * the end each one is idle in refill(), its work done and published under
- * the pool lock, and what it does when it wakes touches only variables
- * under that lock -- a wait tagged with an older round just returns.
- * Waiting for every helper to wake, at the start and at the end, made
- * each round as long as the slowest of 15 idle CPUs' wake-ups: on a
- * 16-CPU virtual machine, 16 markers marked binary-trees slower than one.
+ * pushes the object's range.
  *
  * Mark bytes are set with a relaxed load and a relaxed store, no
  * read-modify-write: two markers that race on one object both push it (or
@@ -39,33 +16,22 @@
  * live_bytes; the count feeds pacing only.
  *
  * Overflow.  When a stack cannot grow (memory, or HGC_MARK_STACK_LIMIT), the
- * object stays marked but unscanned and `overflowed` is set; once the
- * parallel round is over, marker 0 rescans every marked object of every
- * scanned span until a pass ends without overflow.
+ * object stays marked but unscanned and `hgc__mark_overflowed` is set; once
+ * the parallel round is over, marker 0 rescans every marked object of every
+ * scanned span until a pass ends without overflow (work.c: mark_drain).
  */
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "heap/heap.h"
 #include "heap/layout.h"
 #include "heap/marks.h"
-#include "mutator/threads.h"
-#include "roots/roots.h"
 #include "mark/mark.h"
+#include "mark/marker.h"
+#include "mutator/threads.h"
 #include "os/os.h"
-#include "base/util.h"
+#include "roots/roots.h"
 
-/* Words [lo, hi) to scan.  Objects are 16-byte aligned, so bit 0 of lo is
- * free: it is set for a typed object (or a piece of a large one), whose
- * words are scanned only where its layout says (scan_typed). */
-typedef struct mark_entry {
-    uintptr_t lo, hi;
-} mark_entry;
-#define ENTRY_TYPED ((uintptr_t)1)
-
-#define MAX_MARKERS 16
-#define PACKET_ENTRIES 512
 /* A longer range (a large object, or a window of one) is scanned this many
  * bytes at a time: draining pushes the rest back first, below what the
  * piece refers to.  So the stack holds one entry per large object and at
@@ -73,37 +39,14 @@ typedef struct mark_entry {
  * the bottom, and an overflow loses at most the rest, which the rescan
  * finds (Overflow, above).  Pushing all pieces at once did neither: the
  * stacks grew to 2 MiB each for an array of 300,000 pointers, and an array
- * of more pieces than a capped stack holds overflowed again on every
+ * of more pieces than a capped stack holds hgc__mark_overflowed again on every
  * rescan.  Typed ranges are cut only beyond SMALL_MAX: scan_typed finds a
  * small object's layout word at the end of its range, a large object's (or
  * any piece's) through its span. */
 #define LARGE_CHUNK ((uintptr_t)16 << 10)
 #define INITIAL_STACK 4096
-/* Ranges marker 0 scans alone before it wakes the helpers: a small heap is
- * marked before they would have woken up (about 100 us of work). */
-#define SOLO_BUDGET 16384
 
-/* One marker's private stack: live entries are stack[bot, top).  Only its
- * own thread touches it while a round runs.  Entries leave from the top
- * when scanned and from the bottom when shared. */
-typedef struct marker {
-    mark_entry *stack;
-    size_t bot, top, cap;
-    size_t live_bytes;
-    /* Minor collections: objects found carrying the previous survivor
-     * value, to be made old by mark_promote_phase (mark.h). */
-    mark_entry *promo;
-    size_t npromo, promo_cap;
-    uint64_t round_seen; /* helpers: the last round taken part in */
-} __attribute__((aligned(64))) marker;
-
-typedef struct packet {
-    struct packet *next;
-    size_t n;
-    mark_entry e[PACKET_ENTRIES];
-} packet;
-
-static marker markers[MAX_MARKERS];
+marker hgc__markers[MAX_MARKERS];
 /* What a word that points into an object does to it (mark.h): MODE_OLD
  * makes it old; MODE_YOUNG (phase 2 of a minor collection) gives it the
  * survivor value `survivor_now`, or lists it for promotion if it carries
@@ -119,60 +62,20 @@ static size_t counted_old, counted_survivor;
 #define PROMO_TYPED ENTRY_TYPED
 #define PROMO_LARGE ((uintptr_t)4)
 static size_t limit;          /* stack entries per marker, SIZE_MAX = none */
-static bool share_ok;         /* limit leaves room for packets */
-static _Atomic bool overflowed;
+_Atomic bool hgc__mark_overflowed;
 /* hgc__heap_below and hgc__heap_end (heap.h), snapshot for the cycle (the
  * heap cannot grow while the world is stopped).  With no heap yet, the
  * range that scan() derives from them is empty. */
 static uintptr_t below_bound, end_bound;
 
-/* Pool and rounds, all under pool_lock except `hungry`. */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;   /* work or end */
-static pthread_cond_t round_cv = PTHREAD_COND_INITIALIZER;  /* new round */
-static packet *pool_full, *pool_spare;
-static unsigned pool_count;       /* packets on pool_full */
-static unsigned nidle;            /* markers waiting for work */
-/* Idle markers that no packet on the pool is left for (nidle - pool_count,
- * or 0), for busy markers' lock-free peeks.  A busy marker takes the pool
- * lock only when it is nonzero: with `nidle` there instead, 15 busy or
- * waking markers took the lock after every range while one packet waited
- * for a marker still waking up, and marking a tree on 16 CPUs took twice
- * as long as on one. */
-static _Atomic unsigned hungry;
-static bool round_done;
-static uint64_t round_no;
-static unsigned participants;     /* marker 0 and the helpers that joined */
-/* Markers of this round not idle in refill(), counted apart from nidle as
- * a check of the ending: a round that ends with one still working would
- * let marker 0 go on while objects are being marked. */
-static unsigned working;
-static unsigned nmarkers = 1;     /* marker 0 plus helpers started */
-static unsigned wanted_markers = 1;
-/* HGC_TEST_MARKER_DELAY: how long a helper dawdles, the pool lock released,
- * each time it wakes up, so that tests see rounds end and new ones begin
- * while helpers are still waking (Rounds, above). */
-static uint64_t helper_delay_ns;
-
-static void mark_after_fork_child(void);
-
-void mark_init(size_t stack_limit_entries, unsigned nmarkers_wanted, unsigned delay_us)
-{
-    helper_delay_ns = (uint64_t)delay_us * 1000;
-    limit = stack_limit_entries ? stack_limit_entries : SIZE_MAX;
-    share_ok = limit >= 4 * PACKET_ENTRIES;
-    if (nmarkers_wanted < 1)
-        nmarkers_wanted = 1;
-    wanted_markers = nmarkers_wanted > MAX_MARKERS ? MAX_MARKERS : nmarkers_wanted;
-    threads_on_fork_child(mark_after_fork_child);
-}
+void marker_set_limit(size_t entries) { limit = entries; }
 
 void mark_begin(bool minor)
 {
-    for (unsigned i = 0; i < nmarkers; i++) {
-        markers[i].bot = markers[i].top = 0;
-        markers[i].live_bytes = 0;
-        markers[i].npromo = 0;
+    for (unsigned i = 0; i < hgc__nmarkers; i++) {
+        hgc__markers[i].bot = hgc__markers[i].top = 0;
+        hgc__markers[i].live_bytes = 0;
+        hgc__markers[i].npromo = 0;
     }
     counted_old = counted_survivor = 0;
     mode = MODE_OLD;
@@ -184,7 +87,7 @@ void mark_begin(bool minor)
     } else {
         hgc__live_marks = MARK_OLD;
     }
-    atomic_store_explicit(&overflowed, false, memory_order_relaxed);
+    atomic_store_explicit(&hgc__mark_overflowed, false, memory_order_relaxed);
     below_bound = atomic_load_explicit(&hgc__heap_below, memory_order_acquire);
     end_bound = atomic_load_explicit(&hgc__heap_end, memory_order_acquire);
 }
@@ -195,9 +98,9 @@ uint8_t mark_dead_survivor(void) { return survivor_before; }
 static void count_phase(void)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < nmarkers; i++) {
-        n += markers[i].live_bytes;
-        markers[i].live_bytes = 0;
+    for (unsigned i = 0; i < hgc__nmarkers; i++) {
+        n += hgc__markers[i].live_bytes;
+        hgc__markers[i].live_bytes = 0;
     }
     if (mode == MODE_OLD)
         counted_old += n;
@@ -235,7 +138,7 @@ static bool entries_grow(mark_entry **arr, size_t *cap, size_t used)
 
 /* Make room for one more entry at the top: first by moving the live
  * entries down over the shared-away bottom, else by doubling. */
-static NOINLINE bool marker_grow(marker *m)
+NOINLINE bool marker_grow(marker *m)
 {
     if (m->bot > 0) {
         size_t n = m->top - m->bot;
@@ -251,7 +154,7 @@ static NOINLINE bool marker_grow(marker *m)
 static void marker_push(marker *m, uintptr_t lo, uintptr_t hi)
 {
     if (m->top == m->cap && !marker_grow(m)) {
-        atomic_store_explicit(&overflowed, true, memory_order_relaxed);
+        atomic_store_explicit(&hgc__mark_overflowed, true, memory_order_relaxed);
         return;
     }
     m->stack[m->top].lo = lo;
@@ -507,44 +410,11 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
 
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
 {
-    marker *m = &markers[0];
+    marker *m = &hgc__markers[0];
     cursor c;
     cursor_load(&c, m);
     scan_any(m, &c, lo, hi);
     cursor_store(m, &c);
-}
-
-/* Under pool_lock, after nidle or pool_count changed. */
-static void update_hungry(void)
-{
-    atomic_store_explicit(&hungry, nidle > pool_count ? nidle - pool_count : 0,
-                          memory_order_relaxed);
-}
-
-/* Move the oldest half of m's entries (at most a packet) to the pool, if
- * the pool is short of work for the idle markers.  m holds at least 2. */
-static NOINLINE void share(marker *m)
-{
-    pthread_mutex_lock(&pool_lock);
-    if (pool_count < nidle) {
-        size_t n = (m->top - m->bot) / 2;
-        if (n > PACKET_ENTRIES)
-            n = PACKET_ENTRIES;
-        packet *p = pool_spare;
-        if (p)
-            pool_spare = p->next;
-        else
-            p = meta_alloc(sizeof *p); /* recycled forever after */
-        memcpy(p->e, m->stack + m->bot, n * sizeof *p->e);
-        p->n = n;
-        m->bot += n;
-        p->next = pool_full;
-        pool_full = p;
-        pool_count++;
-        update_hungry();
-        pthread_cond_signal(&pool_cv);
-    }
-    pthread_mutex_unlock(&pool_lock);
 }
 
 /* Draining goes through a small FIFO between the stack and the scan: a
@@ -610,10 +480,10 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
             scan_typed(m, &c, lo, hi);
         else
             scan(m, &c, lo, hi, young);
-        if (shared && unlikely(atomic_load_explicit(&hungry, memory_order_relaxed) != 0) &&
+        if (shared && unlikely(atomic_load_explicit(&hgc__mark_hungry, memory_order_relaxed) != 0) &&
             c.top - c.bot >= 2) {
             cursor_store(m, &c);
-            share(m);
+            work_share(m);
             cursor_load(&c, m);
         }
     }
@@ -622,147 +492,11 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
     return true;
 }
 
-static NO_SANITIZE_SCAN bool drain(marker *m, bool shared, size_t budget)
+NO_SANITIZE_SCAN bool marker_drain(marker *m, bool shared, size_t budget)
 {
     if (mode == MODE_YOUNG)
         return drain_mode(m, shared, budget, true);
     return drain_mode(m, shared, budget, false);
-}
-
-/* pthread_cond_wait on the pool lock, then HGC_TEST_MARKER_DELAY's dawdle
- * for helpers. */
-static void pool_wait(pthread_cond_t *cv, const marker *m)
-{
-    pthread_cond_wait(cv, &pool_lock);
-    if (unlikely(helper_delay_ns) && m != &markers[0]) {
-        pthread_mutex_unlock(&pool_lock);
-        os_sleep_ns(helper_delay_ns);
-        pthread_mutex_lock(&pool_lock);
-    }
-}
-
-/* Wait for a packet and load it into m's (empty) stack; false when the
- * round is over: every marker idle and the pool empty. */
-static bool refill(marker *m)
-{
-    pthread_mutex_lock(&pool_lock);
-    uint64_t round = round_no;
-    nidle++;
-    working--;
-    update_hungry();
-    for (;;) {
-        if (round_no != round) {
-            /* Woken after the round ended and the next began: nidle and
-             * the pool are the new round's, not to be touched.  The wake
-             * may have been meant for one of its markers: pass it on. */
-            if (pool_full)
-                pthread_cond_signal(&pool_cv);
-            pthread_mutex_unlock(&pool_lock);
-            return false;
-        }
-        if (pool_full) {
-            packet *p = pool_full;
-            pool_full = p->next;
-            pool_count--;
-            nidle--;
-            working++;
-            update_hungry();
-            memcpy(m->stack, p->e, p->n * sizeof *p->e); /* cap >= 4 packets */
-            m->bot = 0;
-            m->top = p->n;
-            p->next = pool_spare;
-            pool_spare = p;
-            pthread_mutex_unlock(&pool_lock);
-            return true;
-        }
-        if (round_done || nidle == participants) {
-            if (!round_done) {
-                if (working != 0)
-                    hgc__fatal("marking round ended with %u markers still working", working);
-                round_done = true;
-                pthread_cond_broadcast(&pool_cv);
-            }
-            pthread_mutex_unlock(&pool_lock);
-            return false;
-        }
-        pool_wait(&pool_cv, m);
-    }
-}
-
-static void work(marker *m)
-{
-    do
-        drain(m, true, SIZE_MAX);
-    while (refill(m));
-}
-
-static void *helper_main(void *arg)
-{
-    marker *m = arg;
-    pthread_mutex_lock(&pool_lock);
-    for (;;) {
-        while (round_no == m->round_seen)
-            pool_wait(&round_cv, m);
-        m->round_seen = round_no;
-        if (round_done)
-            continue; /* woke too late: marker 0 may be past the round */
-        participants++;
-        working++;
-        m->bot = m->top = 0;
-        pthread_mutex_unlock(&pool_lock);
-        work(m);
-        pthread_mutex_lock(&pool_lock);
-    }
-    return NULL;
-}
-
-void mark_start_helpers(void)
-{
-    if (nmarkers >= wanted_markers)
-        return;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the helpers */
-    while (nmarkers < wanted_markers) {
-        marker *m = &markers[nmarkers];
-        if (!m->stack && !marker_grow(m))
-            break;
-        /* Rounds so far are not this helper's; it counts from the next. */
-        pthread_mutex_lock(&pool_lock);
-        m->round_seen = round_no;
-        pthread_mutex_unlock(&pool_lock);
-        pthread_t tid;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&tid, &attr, helper_main, m);
-        pthread_attr_destroy(&attr);
-        if (rc != 0) {
-            hgc__warn("cannot start a marker thread (error %d); marking with %u", rc, nmarkers);
-            wanted_markers = nmarkers;
-            break;
-        }
-        pthread_mutex_lock(&pool_lock);
-        nmarkers++;
-        pthread_mutex_unlock(&pool_lock);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-/* Drain marker 0's stack with every marker. */
-static void parallel_drain(void)
-{
-    pthread_mutex_lock(&pool_lock);
-    nidle = 0;
-    atomic_store_explicit(&hungry, 0, memory_order_relaxed);
-    round_done = false;
-    participants = 1;
-    working = 1;
-    round_no++;
-    pthread_cond_broadcast(&round_cv);
-    pthread_mutex_unlock(&pool_lock);
-
-    work(&markers[0]);
 }
 
 /* Push the words of object obj of span s, as scanning a pointer to it
@@ -778,7 +512,7 @@ static void push_object(marker *m, span *s, uintptr_t obj)
 /* Overflow recovery: scan again every object of a scanned span that
  * carries the mark the current mode gives (so a minor collection's phase 2
  * rescans its survivors, not the old generation). */
-static void rescan_span(span *s, void *arg)
+void mark_rescan_span(span *s, void *arg)
 {
     (void)arg;
     if (s->kind == KIND_ATOMIC)
@@ -787,30 +521,17 @@ static void rescan_span(span *s, void *arg)
     uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
     if (state == SPAN_LARGE) {
         if (*span_mark_of(s, s->base) == want)
-            push_object(&markers[0], s, s->base);
+            push_object(&hgc__markers[0], s, s->base);
     } else {
         for (uint32_t i = 0; i < s->nelems; i++) {
             uintptr_t obj = s->base + (uintptr_t)i * s->elem_size;
             if (*span_mark_of(s, obj) == want) {
-                push_object(&markers[0], s, obj);
-                drain(&markers[0], false, SIZE_MAX); /* so a tiny stack cannot overflow */
+                push_object(&hgc__markers[0], s, obj);
+                marker_drain(&hgc__markers[0], false, SIZE_MAX); /* so a tiny stack cannot overflow */
             }
         }
     }
-    drain(&markers[0], false, SIZE_MAX);
-}
-
-void mark_drain(void)
-{
-    marker *m0 = &markers[0];
-    if (nmarkers == 1 || !share_ok)
-        drain(m0, false, SIZE_MAX);
-    else if (!drain(m0, false, SOLO_BUDGET))
-        parallel_drain();
-    while (atomic_load_explicit(&overflowed, memory_order_relaxed)) {
-        atomic_store_explicit(&overflowed, false, memory_order_relaxed);
-        pageheap_each_span(rescan_span, NULL);
-    }
+    marker_drain(&hgc__markers[0], false, SIZE_MAX);
 }
 
 void mark_young_phase(void)
@@ -823,9 +544,9 @@ void mark_promote_phase(void)
 {
     count_phase();
     mode = MODE_OLD;
-    marker *m0 = &markers[0];
-    for (unsigned i = 0; i < nmarkers; i++) {
-        marker *m = &markers[i];
+    marker *m0 = &hgc__markers[0];
+    for (unsigned i = 0; i < hgc__nmarkers; i++) {
+        marker *m = &hgc__markers[i];
         for (size_t j = 0; j < m->npromo; j++) {
             uintptr_t lo = m->promo[j].lo, hi = m->promo[j].hi;
             uintptr_t obj = lo & ~(GRANULE - 1);
@@ -855,19 +576,19 @@ void mark_promote_phase(void)
 
 void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed)
 {
-    marker_push(&markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
+    marker_push(&hgc__markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
 }
 
 size_t mark_pending(void)
 {
-    return markers[0].top - markers[0].bot;
+    return hgc__markers[0].top - hgc__markers[0].bot;
 }
 
 size_t mark_stack_bytes(void)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < nmarkers; i++)
-        n += (markers[i].cap + markers[i].promo_cap) * sizeof(mark_entry);
+    for (unsigned i = 0; i < hgc__nmarkers; i++)
+        n += (hgc__markers[i].cap + hgc__markers[i].promo_cap) * sizeof(mark_entry);
     return n;
 }
 
@@ -891,7 +612,7 @@ NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
     if (!s || s->kind == KIND_ATOMIC)
         return;
     if (!skip_self) {
-        push_object(&markers[0], s, obj);
+        push_object(&hgc__markers[0], s, obj);
         return;
     }
     bool large = atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE;
@@ -908,24 +629,6 @@ NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
         if (*wp - obj >= s->elem_size) /* not into the object itself */
             mark_range((uintptr_t)wp, (uintptr_t)(wp + 1));
     }
-}
-
-/* In the child of fork(): the helpers are gone. */
-static void mark_after_fork_child(void)
-{
-    /* The helpers did not survive the fork; they were idle, waiting for a
-     * round, but may have left the pool's lock and conditions mid-use. */
-    pthread_mutex_init(&pool_lock, NULL);
-    pthread_cond_init(&pool_cv, NULL);
-    pthread_cond_init(&round_cv, NULL);
-    nmarkers = 1;
-    pool_full = NULL;
-    pool_count = 0;
-    /* The next collection starts new helpers -- except under
-     * ThreadSanitizer, which cannot start threads in the child of a
-     * multi-threaded process; there the child marks alone. */
-    if (HGC_TSAN)
-        wanted_markers = 1;
 }
 
 static void mark_root(const root_desc *d, void *arg)

@@ -1,0 +1,233 @@
+/* pacing.c -- when to collect, and whether major.  See pacing.h. */
+#include "cycle/pacing.h"
+#include "base/options.h"
+#include "mark/gen.h"
+#include "os/os.h"
+
+/* Read by running mutators: relaxed atomics, changed only under the world
+ * lock (alloc_since also by the claims of running threads). */
+static _Atomic size_t alloc_since; /* bytes claimed since the last cycle */
+static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
+static long long gogc;             /* percent, -1 = automatic collection off */
+static size_t min_heap;
+static size_t ncpus;
+static size_t next_trigger_bytes;  /* computed by pacing_marked */
+
+/* Generations (gen.h), under the world lock: live bytes after the last
+ * major collection; bytes of old objects since (major_live plus what minor
+ * collections promoted, some of it dead by now); bytes of the last
+ * collection's survivors; whether the next collection must be major; and
+ * the backoff after a minor collection that did not pay (majors to run
+ * before the next minor, and the length of the next backoff). */
+static size_t major_live, old_live, survivor_live;
+static bool next_major = true;
+static unsigned minor_backoff, backoff_len = 2;
+static bool backoff_for_writes; /* what the last failed minor found too much of */
+
+void pacing_init(void)
+{
+    gogc = option_get(OPT_GOGC);
+    min_heap = (size_t)option_get(OPT_MIN_HEAP);
+    ncpus = os_ncpus();
+    atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
+}
+
+bool pacing_due(void)
+{
+    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
+           atomic_load_explicit(&trigger, memory_order_relaxed);
+}
+
+/* Claims are published to the shared counter in batches, so that threads
+ * claiming spans do not bounce its cache line: at most NOTE_BATCH bytes,
+ * or 1/16 of the trigger, wait per thread (a collection may start that
+ * much late; bytes still waiting at a collection count toward the next,
+ * and those of a thread that exits are dropped: pacing is an estimate). */
+#define NOTE_BATCH ((size_t)256 << 10)
+
+void pacing_note_alloc(thread_rec *t, size_t bytes)
+{
+    size_t pending = t->claim_pending + bytes;
+    if (pending >= NOTE_BATCH ||
+        pending * 16 >= atomic_load_explicit(&trigger, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&alloc_since, pending, memory_order_relaxed);
+        pending = 0;
+    }
+    t->claim_pending = pending;
+}
+
+static size_t next_trigger(void);
+
+void pacing_set_gogc(long long percent)
+{
+    threads_lock();
+    gogc = percent;
+    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
+    threads_unlock();
+}
+
+void pacing_add_min_heap(size_t bytes)
+{
+    threads_lock();
+    min_heap = bytes > SIZE_MAX - min_heap ? SIZE_MAX : min_heap + bytes;
+    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
+    threads_unlock();
+}
+
+/* Threads that claimed memory between the last two collections, as
+ * counted by the last one (under the world lock). */
+static size_t allocating_threads = 1;
+
+/* World stopped: count the threads whose alloc_bytes moved since the last
+ * collection (span claims, and slots an owner freed for reuse).  A thread
+ * parked in pthread_join, or waiting for work, does not allocate: counting
+ * it would give one allocating thread the floor of two, and two the
+ * collections of one each (each collection stops both). */
+void pacing_count_allocating_threads(void)
+{
+    size_t n = 0;
+    for (thread_rec *t = threads_first(); t; t = t->next) {
+        size_t a = atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed);
+        if (a != t->alloc_at_collect)
+            n++;
+        t->alloc_at_collect = a;
+    }
+    allocating_threads = n;
+}
+
+/* The heap floor: HGC_MIN_HEAP per thread that allocates (at most one per
+ * CPU: no more can run at once), so that threads allocating in parallel
+ * do not collect more often per allocation than one alone -- each
+ * collection stops them all.  World lock held. */
+size_t pacing_heap_floor(void)
+{
+    size_t par = allocating_threads;
+    if (par > ncpus)
+        par = ncpus;
+    if (par < 1)
+        par = 1;
+    return min_heap > SIZE_MAX / par ? SIZE_MAX : min_heap * par;
+}
+
+/* The bytes a heap whose last major collection found `live` bytes may
+ * allocate before the next major one. */
+static size_t headroom(size_t live)
+{
+    size_t floor = pacing_heap_floor();
+    if (gogc < 0) /* no automatic collection: a goal for judging minors */
+        return live > floor ? live : floor;
+    size_t budget = (size_t)((double)live * (double)gogc / 100.0);
+    return budget > floor ? budget : floor;
+}
+
+/* Allocation until the next collection, and whether it is major.  With
+ * generations, the heap may grow to major_live + headroom(major_live) as
+ * without: minor collections run whenever the allocation since the last
+ * one fills what is left of that goal, until what they promoted (old_live
+ * - major_live: old objects, some of them dead by now) has used half the
+ * headroom, or while backing off; then the next is major -- or, if more,
+ * the headroom of what is live now.  Survivors do not shorten the
+ * allocation (ARCHITECTURE.md, Pacing): counting them would bring the next
+ * minor early enough to find the same short-lived structure live again and
+ * promote it. */
+static size_t next_trigger(void)
+{
+    size_t room = headroom(major_live);
+    size_t promoted = old_live > major_live ? old_live - major_live : 0;
+    next_major = !gen_minor_possible() || minor_backoff > 0 || promoted > room / 2;
+    if (gogc < 0)
+        return SIZE_MAX;
+    size_t left = room > promoted ? room - promoted : 0;
+    /* A minor collection's interval also grows with what is live now
+     * (old objects and survivors), as a heap without generations would:
+     * a stale major_live must not shrink it to the floor. */
+    size_t now = headroom(old_live + survivor_live);
+    if (!next_major && now > left)
+        left = now;
+    size_t floor = pacing_heap_floor();
+    return left > floor ? left : floor;
+}
+
+/* After a minor collection found more than half a major collection's work
+ * in old objects on written pages (it turns major then) or promoted that
+ * much, the program writes its old objects too widely, or keeps too much
+ * of what it allocates, for minors to pay: the next collections are major
+ * -- 2 (the one that turned major included), then 4, up to 64 while trials
+ * keep failing.  Majors during a backoff leave pages unprotected, which
+ * spares the program the faults. */
+static void judge_minor(size_t old_bytes, size_t promoted)
+{
+    if (old_bytes + promoted > major_live / 2) {
+        backoff_for_writes = old_bytes > promoted;
+        minor_backoff = backoff_len;
+        if (backoff_len < 64)
+            backoff_len *= 2;
+    } else {
+        backoff_len = 2;
+    }
+}
+
+/* Minor unless something asks for major: no write tracking, an explicit,
+ * verifying or last-resort collection (callers expect everything dead to
+ * go), pacing, every fourth stress collection (so that both kinds are
+ * tested).  hgc_collect_minor() overrides pacing. */
+bool pacing_choose_major(enum gc_reason why)
+{
+    static unsigned stress_count;
+    switch (why) {
+    case GC_REASON_EXPLICIT:
+    case GC_REASON_VERIFY:
+    case GC_REASON_OOM:
+        return true;
+    case GC_REASON_MINOR:
+        return !gen_minor_possible();
+    case GC_REASON_STRESS:
+        return !gen_minor_possible() || stress_count++ % 4 == 0;
+    case GC_REASON_ALLOC:
+        break;
+    }
+    return !gen_minor_possible() || next_major;
+}
+
+size_t pacing_minor_limit(enum gc_reason why)
+{
+    /* Pacing's minors turn major when that is cheaper; asked-for ones
+     * (hgc_collect_minor, stress) stay minor. */
+    return why == GC_REASON_ALLOC ? major_live / 2 : SIZE_MAX;
+}
+
+void pacing_minor_too_costly(size_t old_bytes) { judge_minor(old_bytes, 0); }
+
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors)
+{
+    if (major) {
+        if (minor_backoff > 0)
+            minor_backoff--;
+        /* A backoff for promotion ends early when this major collection
+         * finds most of what was promoted still live: the program was
+         * building long-lived data, which majors only trace again. */
+        size_t promoted = old_live > major_live ? old_live - major_live : 0;
+        size_t old_dead = old_live > marked_old ? old_live - marked_old : 0;
+        if (minor_backoff > 0 && !backoff_for_writes && old_dead < promoted / 2) {
+            minor_backoff = 0;
+            backoff_len = 2;
+        }
+        major_live = old_live = marked_old;
+    } else {
+        /* A minor collection marked only what it promoted and its
+         * survivors. */
+        old_live += marked_old;
+        judge_minor(0, marked_old);
+    }
+    survivor_live = marked_survivors;
+    next_trigger_bytes = next_trigger();
+    return old_live + survivor_live;
+}
+
+bool pacing_next_major(void) { return next_major; }
+
+void pacing_restart(void)
+{
+    atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
+    atomic_store_explicit(&trigger, next_trigger_bytes, memory_order_relaxed);
+}

@@ -1,0 +1,51 @@
+/*
+ * pacing.h -- when to collect, and whether the next collection is major.
+ *
+ * A collection starts when the bytes claimed by allocation since the last
+ * one reach the trigger: max(live * GOGC / 100, floor), where the floor is
+ * HGC_MIN_HEAP per thread that allocated since the last collection,
+ * counting at most one per CPU.  With generations, minor collections run
+ * within the budget of the last major one until what they promoted fills
+ * half of it, or while a backoff says minors do not pay (pacing.c).
+ *
+ * State read by running mutators (the claim counter and the trigger) is in
+ * relaxed atomics; everything else changes only under the world lock.
+ */
+#ifndef HGC_CYCLE_PACING_H
+#define HGC_CYCLE_PACING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cycle/collector.h"
+#include "mutator/threads.h"
+
+void pacing_init(void);
+/* The claimed bytes have reached the trigger (relaxed: a heuristic). */
+bool pacing_due(void);
+/* The allocator's claimed hook (alloc.h): bytes entered t's cache or a
+ * large object.  Never blocks. */
+void pacing_note_alloc(thread_rec *t, size_t bytes);
+/* HGC_GOGC and the heap floor, changed at run time; take the world lock. */
+void pacing_set_gogc(long long percent);
+void pacing_add_min_heap(size_t bytes);
+
+/* The cycle's questions and reports, world stopped, in this order. */
+/* Count the threads that allocated since the last collection. */
+void pacing_count_allocating_threads(void);
+bool pacing_choose_major(enum gc_reason why);
+/* Old bytes on written pages above which a minor collection turns major. */
+size_t pacing_minor_limit(enum gc_reason why);
+/* A minor collection turned major: it found old_bytes on written pages. */
+void pacing_minor_too_costly(size_t old_bytes);
+/* Marking is over: it made marked_old bytes old and kept marked_survivors
+ * young.  Computes the next trigger; returns the live bytes. */
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors);
+/* Whether the next collection will be major (after pacing_marked). */
+bool pacing_next_major(void);
+/* Just before the restart: start counting claims toward the next trigger. */
+void pacing_restart(void);
+/* Heap bytes that a collection need not give back to the OS. */
+size_t pacing_heap_floor(void);
+
+#endif
