@@ -474,6 +474,17 @@ static TEST_UNUSED int test_case_passes(const char *case_name, const char *const
     return 1;
 }
 
+/* Runs case case_name as test_run_case does; addr gets the first address
+ * of the child's "TEST-ADDR" line ("" if it printed none). */
+static TEST_UNUSED void test_run_case_addr(const char *case_name, test_child *c, char addr[64])
+{
+    test_run_case(case_name, NULL, c);
+    addr[0] = 0;
+    const char *l = c->err ? strstr(c->err, "TEST-ADDR ") : NULL;
+    if (l)
+        sscanf(l, "TEST-ADDR %63s", addr);
+}
+
 /* 1 when some whole line of text equals line exactly. */
 static TEST_UNUSED int test_has_line(const char *text, const char *line)
 {

@@ -17,6 +17,10 @@
  *   realloc_interior             "hgc: hgc_realloc(P): interior pointer, object starts at B"
  *   realloc_freed                "hgc: hgc_realloc(P): object already freed"
  *   unregister_in_block          "hgc: hgc_thread_unregister() inside a blocking region"
+ *   finalizer_mode, weak_unaligned: a bad mode, a misaligned weak link
+ *   weak_null                    "hgc: hgc_weak_register(NULL): the link is NULL"
+ *                                 (after hgc_weak_unregister(NULL) returned
+ *                                 HGC_NOT_FOUND)
  * Harmless misuse (child "noops", exit 0, nothing on stderr): unregistering
  * a thread that never registered, leaving a blocking region never entered,
  * removing roots never added, hgc_free(NULL).
@@ -396,6 +400,16 @@ static int case_weak_unaligned(void)
     return 0;
 }
 
+static int case_weak_null(void)
+{
+    void *p = hgc_malloc(32);
+    fprintf(stderr, "TEST-ADDR %p\n", p);
+    CHECK(hgc_weak_unregister(NULL) == HGC_NOT_FOUND);
+    hgc_weak_register(NULL, p);
+    fprintf(stderr, "TEST-REACHED\n");
+    return 0;
+}
+
 static int run_child(const char *name)
 {
     if (!strcmp(name, "free_stack")) return case_free_stack();
@@ -425,6 +439,7 @@ static int run_child(const char *name)
     if (!strcmp(name, "oom")) return case_oom();
     if (!strcmp(name, "finalizer_mode")) return case_finalizer_mode();
     if (!strcmp(name, "weak_unaligned")) return case_weak_unaligned();
+    if (!strcmp(name, "weak_null")) return case_weak_null();
     fprintf(stderr, "unknown case %s\n", name);
     return 2;
 }
@@ -482,6 +497,8 @@ static void death_case(const char *name, const char *kind)
     else if (!strcmp(kind, "weakalign"))
         snprintf(expect, sizeof expect,
                  "hgc: hgc_weak_register(%s): the link is not aligned to a pointer", a);
+    else if (!strcmp(kind, "weaknull"))
+        snprintf(expect, sizeof expect, "hgc: hgc_weak_register(NULL): the link is NULL");
     else if (!strcmp(kind, "unreg"))
         snprintf(expect, sizeof expect,
                  "hgc: hgc_thread_unregister() inside a blocking region");
@@ -583,6 +600,7 @@ int main(int argc, char **argv)
     death_case("unregister_in_block", "unreg");
     death_case("finalizer_mode", "finmode");
     death_case("weak_unaligned", "weakalign");
+    death_case("weak_null", "weaknull");
     env_case("noops", NULL, "hgc", 0); /* no line from hgc at all */
 
     {

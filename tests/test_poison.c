@@ -73,15 +73,11 @@ int main(int argc, char **argv)
 #else
     test_child c;
     char a[64] = "", expect[256];
-    const char *l;
     int failures = 0;
     if (argc > 1)
         return !strcmp(argv[1], "uaf") ? case_uaf() : case_clean();
 
-    test_run_case("uaf", NULL, &c);
-    l = strstr(c.err, "TEST-ADDR ");
-    if (l)
-        sscanf(l, "TEST-ADDR %63s", a);
+    test_run_case_addr("uaf", &c, a);
     snprintf(expect, sizeof expect,
              "hgc: object %s (64 bytes) was written after it was freed: byte 40 is 0x1, not "
              "the poison 0xdb (debug build)", a);

@@ -29,6 +29,7 @@
 #ifndef HGC_ALLOC_H
 #define HGC_ALLOC_H
 
+#include "base/check.h"
 #include "heap/heap.h"
 #include "mutator/threads.h"
 
@@ -109,6 +110,10 @@ void alloc_poison_violated(const void *p, size_t size, size_t at); /* fatal */
  * object. */
 static inline void *slot_hand_out(void **p, size_t size)
 {
+    hgc_assert((uintptr_t)p[1] == free_tag(p),
+               "slot %p (%zu bytes) on a free list is not a free slot: word 1 is %#lx, not its tag "
+               "(written after it was freed?)",
+               (void *)p, size, (unsigned long)(uintptr_t)p[1]);
 #ifdef HGC_DEBUG
     const unsigned char *b = (const unsigned char *)p;
     for (size_t i = 2 * sizeof(uintptr_t); i < size; i++)
@@ -164,6 +169,9 @@ static inline void count_freed(thread_rec *t, size_t bytes)
 static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
 {
     size_t size = s->elem_size;
+    hgc_assert(atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc,
+               "object %p freed into the cache of thread %#lx, which does not hold its span",
+               p, t->tid);
     /* A free slot is never old (gen.h); marks change only with the world
      * stopped or in sweeps, and no sweep touches a cached span. */
     *span_mark_of(s, (uintptr_t)p) = 0;

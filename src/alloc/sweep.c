@@ -59,12 +59,9 @@ static uint32_t count_live(const span *s, bool *any)
             seen |= m[i];
             live += (m[i] & live_marks) != 0;
         }
-#ifdef HGC_DEBUG
-        for (i = 0; i < nbytes; i++)
-            if (i % step != 0 && m[i] != 0)
-                hgc__fatal("mark byte %#x inside the object at %p", m[i],
-                           (void *)(s->base + (i - i % step) * GRANULE));
-#endif
+        for (i = 0; hgc_check_level >= 2 && i < nbytes; i++)
+            hgc_assert_slow(i % step == 0 || m[i] == 0, "mark byte %#x inside the object at %p",
+                            m[i], (void *)(s->base + (i - i % step) * GRANULE));
     } else {
         for (uint32_t i = 0; i < n; i++) {
             seen |= m[i * step];
@@ -99,6 +96,7 @@ enum sweep_result sweep_span(span *s)
 
     bool any;
     uint32_t live = count_live(s, &any);
+    hgc_assert(live <= n, "span %p: %u live slots of %u", (void *)s->base, live, n);
     if (live == 0) {
         s->needzero = true;
         /* Free pages carry no marks; the only ones left here are of
@@ -132,6 +130,8 @@ enum sweep_result sweep_span(span *s)
         memset(s->marks, 0, mark_bytes);
     s->free = list;
     s->nfree = n - live;
+    if (hgc_check_level >= 2)
+        sweep_check_free_list(s, list, s->nfree);
     return SWEEP_PARTIAL;
 }
 
@@ -167,4 +167,24 @@ void sweep_init_fresh(span *s)
     }
     s->free = (void *)next;
     s->nfree = s->nelems;
+    if (hgc_check_level >= 2)
+        sweep_check_free_list(s, s->free, s->nfree);
+}
+
+void sweep_check_free_list(const span *s, void *list, uint32_t n)
+{
+    uint32_t count = 0;
+    for (void *x = list; x; x = link_decode(*(void **)x), count++) {
+        uintptr_t off = (uintptr_t)x - s->base;
+        hgc_assert_slow(off < (uintptr_t)s->nelems * s->elem_size && off % s->elem_size == 0,
+                        "free list of span %p (class %u): %p is not a slot of the span",
+                        (void *)s->base, s->sizeclass, x);
+        hgc_assert_slow(((uintptr_t *)x)[1] == free_tag(x),
+                        "free list of span %p: slot %p does not carry the free tag",
+                        (void *)s->base, x);
+        hgc_assert_slow(count < s->nelems, "free list of span %p loops: more than %u slots",
+                        (void *)s->base, s->nelems);
+    }
+    hgc_assert_slow(count == n, "free list of span %p holds %u slots, counted as %u",
+                    (void *)s->base, count, n);
 }

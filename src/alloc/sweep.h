@@ -20,4 +20,8 @@ enum sweep_result sweep_span(span *s);
  * empty): every slot free. */
 void sweep_init_fresh(span *s);
 
+/* hgc_assert_slow that list, n slots long, is a well-formed free list of
+ * s: each a slot of s, tagged free (alloc.h), no cycle. */
+void sweep_check_free_list(const span *s, void *list, uint32_t n);
+
 #endif

@@ -366,7 +366,7 @@ API hgc_oom_fn hgc_set_oom_handler(hgc_oom_fn fn)
     return atomic_exchange(&oom_handler, fn);
 }
 
-extern INTERNAL _Atomic(hgc_warn_fn) hgc__warn_handler; /* meta.c */
+extern INTERNAL _Atomic(hgc_warn_fn) hgc__warn_handler; /* error.c */
 
 API hgc_warn_fn hgc_set_warn_handler(hgc_warn_fn fn)
 {

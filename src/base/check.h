@@ -10,9 +10,9 @@
  *                                   assertion then tests.
  *
  * A failed assertion names what broke -- the message is required -- and
- * where, then aborts: "hgc: invariant broken at mark/mark.c:120: mark
- * stack entry 9 past its top 8 (m->top <= m->cap)".  Off, the condition
- * is not evaluated but still compiled, so it cannot rot.
+ * where, then aborts: "hgc: invariant broken at mark/scan.c:228: marker 0:
+ * push at 4096 past its stack of 4096 (m->top < m->cap)".  Off, the
+ * condition is not evaluated but still compiled, so it cannot rot.
  *
  * The build sets HGC_CHECK_LEVEL (CMakeLists.txt): 0 in release builds, 1
  * in sanitizer builds, 2 in debug builds.

@@ -1,26 +1,27 @@
 /*
- * collector.h -- the collection cycle, pacing and statistics.
+ * collector.h -- the collection cycle and its statistics.
  *
- * A cycle, all under the world lock (threads.h):
- *   1. finish sweeping the previous cycle (world running);
- *   2. snapshot the data segments (the loader lock must not be taken while
- *      a stopped thread might hold it);
- *   3. stop the world (stw.c);
- *   4. mark from the roots, draining the mark stack (mark.c, roots.c);
- *      with HGC_VERIFY or hgc_verify(), check the marks (verify.c);
- *   5. free unmarked large objects; move the central lists to unswept,
- *      whole; clear the marks of spans held by thread caches;
- *   6. publish the new cycle number, live bytes and trigger, then restart
- *      the world.  Everything a running mutator reads about the cycle is
- *      written before the restart, whose release store orders it;
- *   7. give long-free pages back to the OS, beyond the heap floor.
+ * A cycle, all under the world lock (threads.h), one phase function each
+ * in collector.c; the collector's phase (mutator/phase.h) changes at 3, 4
+ * and 6:
+ *   1. prepare, world running: finish sweeping the previous cycle;
+ *      snapshot the data segments (the loader lock must not be taken while
+ *      a stopped thread might hold it); start missing marker helpers;
+ *   2. stop the world (stw.c);
+ *   3. mark (GC_MARK): from the old objects on written pages first, if
+ *      minor (mark/gen.h), then from the roots, then promote;
+ *   4. terminate (GC_MARK_TERMINATION): finalization marks what it
+ *      resurrects; with HGC_VERIFY or hgc_verify(), check the marks;
+ *   5. set up the sweep: pacing learns what marking found, pages holding
+ *      old objects are protected, unmarked large objects freed, central
+ *      lists moved to unswept whole, the marks of cached spans cleared;
+ *   6. restart (GC_OFF): publish statistics and the next trigger, then
+ *      restart the world.  Everything a running mutator reads about the
+ *      cycle is written before the restart, whose release store orders it;
+ *   7. finish, world running: give long-free pages back to the OS beyond
+ *      the heap floor; HGC_TRACE's record.
  * Small spans are swept lazily afterwards by the threads that need them.
- *
- * Pacing: a collection starts when the bytes claimed by allocation since the
- * last one reach max(live * GOGC / 100, floor), where the floor is
- * HGC_MIN_HEAP per thread that allocated since the last collection,
- * counting at most one per CPU; with generations, see next_trigger in
- * collector.c.
+ * When a collection starts and whether it is minor: pacing.h.
  */
 #ifndef HGC_COLLECTOR_H
 #define HGC_COLLECTOR_H

@@ -6,122 +6,36 @@
 #include <string.h>
 
 #include "hgc.h"
+#include "base/check.h"
+#include "base/addrmap.h"
+#include "base/vec.h"
 #include "cycle/finalize.h"
 #include "heap/heap.h"
 #include "mark/mark.h"
-#include "os/os.h"
+#include "mutator/phase.h"
 
 /* Entries in all tables: while 0, collections and lookups skip them. */
 static _Atomic size_t fin_registered;
 _Atomic size_t hgc__fin_ready;
 volatile int *hgc__fin_on_demand;
 
-/* ------------------------------------------------------------ addrmap */
+/* ------------------------------------------------------------ tables */
 
-/* Open addressing from an address to `nvals` words.  Key 0 is an empty
- * slot, key 1 a deleted one; neither is ever an object or a link. */
-#define KEY_EMPTY ((uintptr_t)0)
-#define KEY_DELETED ((uintptr_t)1)
-
-typedef struct addrmap {
-    uintptr_t *keys;
-    uintptr_t *vals;  /* nvals words per slot */
-    size_t cap;       /* power of two, or 0 */
-    size_t live, used; /* used counts deleted slots too */
-    unsigned nvals;
-} addrmap;
-
-static size_t map_hash(uintptr_t k, size_t cap)
+/* Every insertion and removal in the tables goes through these two, so
+ * that fin_registered counts the entries of all tables. */
+static size_t table_insert(addrmap *m, uintptr_t key, bool *existed)
 {
-    return (size_t)((k >> 3) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
-}
-
-static bool map_live_at(const addrmap *m, size_t i) { return m->keys[i] > KEY_DELETED; }
-
-static uintptr_t *map_vals(const addrmap *m, size_t i) { return m->vals + i * m->nvals; }
-
-/* The slot holding key, or SIZE_MAX. */
-static size_t map_find(const addrmap *m, uintptr_t key)
-{
-    if (m->cap == 0)
-        return SIZE_MAX;
-    for (size_t i = map_hash(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key)
-            return i;
-        if (m->keys[i] == KEY_EMPTY)
-            return SIZE_MAX;
-    }
-}
-
-static void map_remove_at(addrmap *m, size_t i)
-{
-    m->keys[i] = KEY_DELETED;
-    if (m->nvals)
-        memset(map_vals(m, i), 0, m->nvals * sizeof(uintptr_t));
-    m->live--;
-    atomic_fetch_sub_explicit(&fin_registered, 1, memory_order_relaxed);
-}
-
-/* Rebuild with room for at least one more key; false when out of memory.
- * Table memory comes from the OS and goes back to it, so tables that
- * churn do not grow the metadata. */
-static bool map_make_room(addrmap *m)
-{
-    if (2 * (m->used + 1) <= m->cap)
-        return true;
-    size_t ncap = m->cap ? m->cap : 64;
-    while (4 * (m->live + 1) > ncap)
-        ncap *= 2;
-    uintptr_t *keys = os_reserve(ncap * sizeof *keys, 4096);
-    uintptr_t *vals = m->nvals ? os_reserve(ncap * m->nvals * sizeof *vals, 4096) : NULL;
-    if (!keys || (m->nvals && !vals)) {
-        if (keys)
-            os_unmap(keys, ncap * sizeof *keys);
-        return false;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!map_live_at(m, i))
-            continue;
-        size_t j = map_hash(m->keys[i], ncap);
-        while (keys[j] != KEY_EMPTY)
-            j = (j + 1) & (ncap - 1);
-        keys[j] = m->keys[i];
-        if (m->nvals)
-            memcpy(vals + j * m->nvals, map_vals(m, i), m->nvals * sizeof *vals);
-    }
-    if (m->cap) {
-        os_unmap(m->keys, m->cap * sizeof *m->keys);
-        if (m->nvals)
-            os_unmap(m->vals, m->cap * m->nvals * sizeof *m->vals);
-    }
-    m->keys = keys;
-    m->vals = vals;
-    m->cap = ncap;
-    m->used = m->live;
-    return true;
-}
-
-/* The slot for key, inserted (values zero) if new; SIZE_MAX when out of
- * memory. */
-static size_t map_insert(addrmap *m, uintptr_t key, bool *existed)
-{
-    size_t i = map_find(m, key);
-    *existed = i != SIZE_MAX;
-    if (*existed)
-        return i;
-    if (!map_make_room(m))
-        return SIZE_MAX;
-    for (i = map_hash(key, m->cap); map_live_at(m, i); i = (i + 1) & (m->cap - 1)) {
-    }
-    if (m->keys[i] == KEY_EMPTY)
-        m->used++;
-    m->keys[i] = key;
-    m->live++;
-    atomic_fetch_add_explicit(&fin_registered, 1, memory_order_relaxed);
+    size_t i = addrmap_insert(m, key, existed);
+    if (i != ADDRMAP_NONE && !*existed)
+        atomic_fetch_add_explicit(&fin_registered, 1, memory_order_relaxed);
     return i;
 }
 
-/* ------------------------------------------------------------- tables */
+static void table_remove_at(addrmap *m, size_t i)
+{
+    addrmap_remove_at(m, i);
+    atomic_fetch_sub_explicit(&fin_registered, 1, memory_order_relaxed);
+}
 
 static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -135,14 +49,15 @@ static addrmap weak_links = {.nvals = WEAK_NVALS};
 static addrmap uncollectable = {.nvals = 0};
 
 /* Finalizers ready to run: (object, fn, data) triples, entries
- * [head, tail), scanned as a root. */
+ * [ready_head, ready.n), scanned as a root; those below ready_head are
+ * zero (run already). */
 typedef struct ready_entry {
     void *obj;
     hgc_finalizer_fn fn;
     void *data;
 } ready_entry;
-static ready_entry *ready;
-static size_t ready_head, ready_tail, ready_cap;
+static vec ready = VEC_INIT(ready_entry);
+static size_t ready_head;
 
 static _Atomic bool on_demand;
 static _Atomic(void (*)(void)) notifier;
@@ -173,28 +88,20 @@ static uintptr_t object_start(const void *p)
 
 static void ready_push(void *obj, hgc_finalizer_fn fn, void *data)
 {
-    if (ready_tail == ready_cap) {
-        size_t n = ready_tail - ready_head;
-        size_t ncap = ready_cap;
-        if (n * 2 >= ready_cap) /* else compacting in place makes room */
-            ncap = ready_cap ? 2 * ready_cap : 256;
-        ready_entry *q = ncap == ready_cap ? ready : os_reserve(ncap * sizeof *q, 4096);
-        if (!q)
-            hgc__fatal("out of memory for the finalization queue (%zu entries)", ncap);
-        if (n)
-            memmove(q, ready + ready_head, n * sizeof *q);
-        if (q != ready) {
-            if (ready)
-                os_unmap(ready, ready_cap * sizeof *ready);
-        } else {
-            memset(q + n, 0, (ready_cap - n) * sizeof *q);
-        }
-        ready = q;
-        ready_cap = ncap;
+    if (ready.n == ready.cap) {
+        /* Full: the waiting entries slide down over the run ones, into a
+         * grown queue when they fill half of it or more, so that a slide
+         * never moves more entries than it makes room for. */
+        size_t waiting = ready.n - ready_head;
+        if (2 * waiting >= ready.cap && !vec_reserve(&ready, ready.cap + 1))
+            hgc__fatal("out of memory for the finalization queue (%zu entries)", ready.cap + 1);
+        ready_entry *q = ready.data;
+        memmove(q, q + ready_head, waiting * sizeof *q);
+        vec_truncate(&ready, waiting);
         ready_head = 0;
-        ready_tail = n;
     }
-    ready[ready_tail++] = (ready_entry){obj, fn, data};
+    ready_entry *e = vec_push(&ready); /* there is room: no failure */
+    *e = (ready_entry){obj, fn, data};
 }
 
 /* A link lies in an object that is unmarked (and so will be freed). */
@@ -208,23 +115,25 @@ static bool link_holder_dead(uintptr_t link)
 static void clear_weak_links(bool long_links)
 {
     for (size_t i = 0; i < weak_links.cap; i++) {
-        if (!map_live_at(&weak_links, i))
+        if (!addrmap_live_at(&weak_links, i))
             continue;
         uintptr_t link = weak_links.keys[i];
-        uintptr_t *v = map_vals(&weak_links, i);
+        uintptr_t *v = addrmap_vals(&weak_links, i);
         if (long_links && link_holder_dead(link)) {
-            map_remove_at(&weak_links, i); /* its memory is about to go */
+            table_remove_at(&weak_links, i); /* its memory is about to go */
             continue;
         }
         if ((v[WEAK_LONG] != 0) != long_links || mark_is_marked(~v[WEAK_TARGET]))
             continue;
         *(void **)link = NULL;
-        map_remove_at(&weak_links, i);
+        table_remove_at(&weak_links, i);
     }
 }
 
 void finalize_after_mark(void)
 {
+    hgc_assert(phase_get() == GC_MARK_TERMINATION, "finalization in phase %s",
+               phase_name(phase_get()));
     if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
         return;
     pthread_mutex_lock(&tables_lock);
@@ -234,9 +143,9 @@ void finalize_after_mark(void)
      * those objects are finalized first. */
     bool any = false;
     for (size_t i = 0; i < finalizers.cap; i++) {
-        if (!map_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
+        if (!addrmap_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
             continue;
-        int mode = (int)map_vals(&finalizers, i)[FIN_MODE];
+        int mode = (int)addrmap_vals(&finalizers, i)[FIN_MODE];
         if (mode != HGC_FINALIZE_UNORDERED) {
             mark_referents(finalizers.keys[i], mode == HGC_FINALIZE_IGNORE_SELF);
             any = true;
@@ -247,11 +156,11 @@ void finalize_after_mark(void)
 
     size_t queued = 0;
     for (size_t i = 0; i < finalizers.cap; i++) {
-        if (!map_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
+        if (!addrmap_live_at(&finalizers, i) || mark_is_marked(finalizers.keys[i]))
             continue;
-        uintptr_t obj = finalizers.keys[i], *v = map_vals(&finalizers, i);
+        uintptr_t obj = finalizers.keys[i], *v = addrmap_vals(&finalizers, i);
         ready_push((void *)obj, (hgc_finalizer_fn)v[FIN_FN], (void *)v[FIN_DATA]);
-        map_remove_at(&finalizers, i);
+        table_remove_at(&finalizers, i);
         mark_object(obj); /* resurrected until its finalizer has run */
         queued++;
     }
@@ -268,16 +177,17 @@ void finalize_each_root(void (*fn)(const root_desc *d, void *arg), void *arg)
 {
     pthread_mutex_lock(&tables_lock);
     for (size_t i = 0; i < finalizers.cap; i++) {
-        if (!map_live_at(&finalizers, i))
+        if (!addrmap_live_at(&finalizers, i))
             continue;
-        uintptr_t *data = &map_vals(&finalizers, i)[FIN_DATA];
+        uintptr_t *data = &addrmap_vals(&finalizers, i)[FIN_DATA];
         root_desc d = {.kind = ROOT_FINALIZER, .lo = (uintptr_t)data,
                        .hi = (uintptr_t)(data + 1)};
         fn(&d, arg);
     }
-    if (ready_tail > ready_head) {
-        root_desc d = {.kind = ROOT_FINALIZER, .lo = (uintptr_t)(ready + ready_head),
-                       .hi = (uintptr_t)(ready + ready_tail)};
+    if (ready.n > ready_head) {
+        const ready_entry *q = ready.data;
+        root_desc d = {.kind = ROOT_FINALIZER, .lo = (uintptr_t)(q + ready_head),
+                       .hi = (uintptr_t)(q + ready.n)};
         fn(&d, arg);
     }
     if (uncollectable.live) {
@@ -293,12 +203,12 @@ void finalize_each_root(void (*fn)(const root_desc *d, void *arg), void *arg)
 void finalize_forget(void *obj)
 {
     thread_rec *t = enter();
-    size_t i = map_find(&finalizers, (uintptr_t)obj);
-    if (i != SIZE_MAX)
-        map_remove_at(&finalizers, i);
-    i = map_find(&uncollectable, (uintptr_t)obj);
-    if (i != SIZE_MAX)
-        map_remove_at(&uncollectable, i);
+    size_t i = addrmap_find(&finalizers, (uintptr_t)obj);
+    if (i != ADDRMAP_NONE)
+        table_remove_at(&finalizers, i);
+    i = addrmap_find(&uncollectable, (uintptr_t)obj);
+    if (i != ADDRMAP_NONE)
+        table_remove_at(&uncollectable, i);
     leave(t);
 }
 
@@ -307,7 +217,7 @@ bool finalize_is_uncollectable(void *obj)
     if (atomic_load_explicit(&fin_registered, memory_order_relaxed) == 0)
         return false;
     thread_rec *t = enter();
-    bool r = map_find(&uncollectable, (uintptr_t)obj) != SIZE_MAX;
+    bool r = addrmap_find(&uncollectable, (uintptr_t)obj) != ADDRMAP_NONE;
     leave(t);
     return r;
 }
@@ -325,11 +235,11 @@ bool finalize_add_uncollectable(void *obj)
 {
     bool existed;
     thread_rec *t = enter();
-    size_t i = map_insert(&uncollectable, (uintptr_t)obj, &existed);
-    if (i != SIZE_MAX)
+    size_t i = table_insert(&uncollectable, (uintptr_t)obj, &existed);
+    if (i != ADDRMAP_NONE)
         note_registered((uintptr_t)obj);
     leave(t);
-    return i != SIZE_MAX;
+    return i != ADDRMAP_NONE;
 }
 
 HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, int mode,
@@ -346,25 +256,25 @@ HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, i
         mode != HGC_FINALIZE_UNORDERED)
         hgc__fatal("hgc_register_finalizer(%p): unknown mode %d", obj, mode);
     thread_rec *t = enter();
-    size_t i = map_find(&finalizers, o);
-    if (i != SIZE_MAX) {
-        uintptr_t *v = map_vals(&finalizers, i);
+    size_t i = addrmap_find(&finalizers, o);
+    if (i != ADDRMAP_NONE) {
+        uintptr_t *v = addrmap_vals(&finalizers, i);
         if (old_fn)
             *old_fn = (hgc_finalizer_fn)v[FIN_FN];
         if (old_data)
             *old_data = (void *)v[FIN_DATA];
         if (!fn)
-            map_remove_at(&finalizers, i);
+            table_remove_at(&finalizers, i);
     }
     int rc = HGC_OK;
     if (fn) {
         bool existed;
-        i = map_insert(&finalizers, o, &existed);
-        if (i == SIZE_MAX) {
+        i = table_insert(&finalizers, o, &existed);
+        if (i == ADDRMAP_NONE) {
             rc = HGC_NO_MEMORY;
         } else {
             note_registered(o);
-            uintptr_t *v = map_vals(&finalizers, i);
+            uintptr_t *v = addrmap_vals(&finalizers, i);
             v[FIN_FN] = (uintptr_t)fn;
             v[FIN_DATA] = (uintptr_t)data;
             v[FIN_MODE] = (uintptr_t)mode;
@@ -376,6 +286,8 @@ HGC_API int hgc_register_finalizer(void *obj, hgc_finalizer_fn fn, void *data, i
 
 static int weak_register(void **link, const void *obj, bool long_link)
 {
+    if (!link)
+        hgc__fatal("hgc_weak_register(NULL): the link is NULL");
     if (((uintptr_t)link & (sizeof(void *) - 1)) != 0)
         hgc__fatal("hgc_weak_register(%p): the link is not aligned to a pointer", (void *)link);
     uintptr_t o = object_start(obj);
@@ -383,13 +295,13 @@ static int weak_register(void **link, const void *obj, bool long_link)
         return HGC_NOT_OBJECT;
     bool existed;
     thread_rec *t = enter();
-    size_t i = map_insert(&weak_links, (uintptr_t)link, &existed);
-    if (i != SIZE_MAX && !existed) {
-        map_vals(&weak_links, i)[WEAK_TARGET] = ~o;
-        map_vals(&weak_links, i)[WEAK_LONG] = long_link;
+    size_t i = table_insert(&weak_links, (uintptr_t)link, &existed);
+    if (i != ADDRMAP_NONE && !existed) {
+        addrmap_vals(&weak_links, i)[WEAK_TARGET] = ~o;
+        addrmap_vals(&weak_links, i)[WEAK_LONG] = long_link;
     }
     leave(t);
-    return i == SIZE_MAX ? HGC_NO_MEMORY : existed ? HGC_DUPLICATE : HGC_OK;
+    return i == ADDRMAP_NONE ? HGC_NO_MEMORY : existed ? HGC_DUPLICATE : HGC_OK;
 }
 
 HGC_API int hgc_weak_register(void **link, const void *obj)
@@ -404,35 +316,41 @@ HGC_API int hgc_weak_register_long(void **link, const void *obj)
 
 HGC_API int hgc_weak_unregister(void **link)
 {
+    if (!link) /* never registered (weak_register refuses it) */
+        return HGC_NOT_FOUND;
     thread_rec *t = enter();
-    size_t i = map_find(&weak_links, (uintptr_t)link);
-    if (i != SIZE_MAX)
-        map_remove_at(&weak_links, i);
+    size_t i = addrmap_find(&weak_links, (uintptr_t)link);
+    if (i != ADDRMAP_NONE)
+        table_remove_at(&weak_links, i);
     leave(t);
-    return i == SIZE_MAX ? HGC_NOT_FOUND : HGC_OK;
+    return i == ADDRMAP_NONE ? HGC_NOT_FOUND : HGC_OK;
 }
 
 HGC_API int hgc_weak_move(void **link, void **new_link)
 {
+    if (!new_link)
+        hgc__fatal("hgc_weak_move(%p, NULL): the new link is NULL", (void *)link);
     if (((uintptr_t)new_link & (sizeof(void *) - 1)) != 0)
         hgc__fatal("hgc_weak_move(%p): the link is not aligned to a pointer", (void *)new_link);
+    if (!link)
+        return HGC_NOT_FOUND;
     thread_rec *t = enter();
     int rc = HGC_OK;
-    size_t i = map_find(&weak_links, (uintptr_t)link);
-    if (i == SIZE_MAX) {
+    size_t i = addrmap_find(&weak_links, (uintptr_t)link);
+    if (i == ADDRMAP_NONE) {
         rc = HGC_NOT_FOUND;
     } else if (link != new_link) {
         uintptr_t v[WEAK_NVALS];
-        memcpy(v, map_vals(&weak_links, i), sizeof v);
+        memcpy(v, addrmap_vals(&weak_links, i), sizeof v);
         bool existed;
-        size_t j = map_insert(&weak_links, (uintptr_t)new_link, &existed);
-        if (j == SIZE_MAX) {
+        size_t j = table_insert(&weak_links, (uintptr_t)new_link, &existed);
+        if (j == ADDRMAP_NONE) {
             rc = HGC_NO_MEMORY;
         } else if (existed) {
             rc = HGC_DUPLICATE;
         } else {
-            memcpy(map_vals(&weak_links, j), v, sizeof v);
-            map_remove_at(&weak_links, map_find(&weak_links, (uintptr_t)link));
+            memcpy(addrmap_vals(&weak_links, j), v, sizeof v);
+            table_remove_at(&weak_links, addrmap_find(&weak_links, (uintptr_t)link));
         }
     }
     leave(t);
@@ -449,14 +367,16 @@ HGC_API size_t hgc_run_finalizers(void)
     size_t n = 0;
     for (;;) {
         thread_rec *t = enter();
-        if (ready_head == ready_tail) {
+        if (ready_head == ready.n) {
             leave(t);
             return n;
         }
-        ready_entry e = ready[ready_head];
-        ready[ready_head++] = (ready_entry){0}; /* no longer a root */
-        if (ready_head == ready_tail)
-            ready_head = ready_tail = 0;
+        ready_entry e = VEC_AT(&ready, ready_entry, ready_head);
+        VEC_AT(&ready, ready_entry, ready_head++) = (ready_entry){0}; /* no longer a root */
+        if (ready_head == ready.n) {
+            ready_head = 0;
+            vec_truncate(&ready, 0);
+        }
         atomic_fetch_sub_explicit(&hgc__fin_ready, 1, memory_order_relaxed);
         leave(t);
         /* e is in this frame now: a root until the call returns. */

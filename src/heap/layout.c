@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/addrmap.h"
 #include "heap/layout.h"
 
 #define CHUNK_ENTRIES 1024
@@ -19,9 +20,11 @@ static pthread_mutex_t layout_lock = PTHREAD_MUTEX_INITIALIZER;
  * unused so that 0 stays "no pointers". */
 static layout_entry *_Atomic chunks[MAX_CHUNKS];
 static _Atomic uint32_t nentries = 1;
-/* Dedup: open addressing over entry indices, keyed by content. */
-static uint32_t *dedup;
-static size_t dedup_cap;
+/* Dedup: content key -> entry index (one value).  The key of an entry is
+ * the first of its content's key sequence (dedup_key, dedup_next) that was
+ * free when it was added; entries are never removed, so the sequence of
+ * any content meets the entry with that content before a free key. */
+static addrmap dedup = {.nvals = 1};
 
 static size_t words_of(size_t nbits) { return (nbits + 63) / 64; }
 
@@ -45,34 +48,42 @@ static bool same(const layout_entry *e, const uint64_t *bits, uint32_t nwords, u
            memcmp(e->bits, bits, words_of(nwords) * sizeof *bits) == 0;
 }
 
-static void dedup_insert(uint32_t k)
+/* Bit 63 keeps a key above addrmap's slot markers (0 and 1). */
+_Static_assert(sizeof(uintptr_t) == 8, "dedup keys are 64-bit hashes");
+#define DEDUP_KEY_BIT ((uintptr_t)1 << 63)
+
+static uintptr_t dedup_key(const uint64_t *bits, uint32_t nwords, uint32_t stride)
 {
-    const layout_entry *e = entry_at(k);
-    size_t i = hash_entry(e->bits, e->nwords, e->stride) & (dedup_cap - 1);
-    while (dedup[i])
-        i = (i + 1) & (dedup_cap - 1);
-    dedup[i] = k;
+    return (uintptr_t)hash_entry(bits, nwords, stride) | DEDUP_KEY_BIT;
+}
+
+/* The key after k in a content's sequence, for hashes that collide.
+ * Adding an odd number modulo 2^63 reaches every key before it repeats
+ * one, so a walk meets a free key after at most as many steps as there
+ * are entries. */
+static uintptr_t dedup_next(uintptr_t k)
+{
+    return ((k + 0x9E3779B97F4A7C15ull) & ~DEDUP_KEY_BIT) | DEDUP_KEY_BIT;
 }
 
 /* The entry for (bits, nwords, stride), added if new; UINTPTR_MAX when the
  * table is full.  Layout lock held. */
 static uintptr_t intern(const uint64_t *bits, uint32_t nwords, uint32_t stride)
 {
-    uint32_t n = atomic_load_explicit(&nentries, memory_order_relaxed);
-    if (2 * (size_t)n >= dedup_cap) {
-        /* Metadata is never freed: the old index is abandoned (it doubles,
-         * so all of them together are smaller than the last one). */
-        dedup_cap = dedup_cap ? 2 * dedup_cap : 256;
-        dedup = meta_alloc(dedup_cap * sizeof *dedup);
-        for (uint32_t k = 1; k < n; k++)
-            dedup_insert(k);
+    uintptr_t key = dedup_key(bits, nwords, stride);
+    for (size_t i; (i = addrmap_find(&dedup, key)) != ADDRMAP_NONE; key = dedup_next(key)) {
+        uint32_t k = (uint32_t)addrmap_vals(&dedup, i)[0];
+        if (same(entry_at(k), bits, nwords, stride))
+            return (uintptr_t)k << 1;
     }
-    size_t i = hash_entry(bits, nwords, stride) & (dedup_cap - 1);
-    for (; dedup[i]; i = (i + 1) & (dedup_cap - 1))
-        if (same(entry_at(dedup[i]), bits, nwords, stride))
-            return (uintptr_t)dedup[i] << 1;
+    uint32_t n = atomic_load_explicit(&nentries, memory_order_relaxed);
     if (n >= (uint32_t)CHUNK_ENTRIES * MAX_CHUNKS)
         return UINTPTR_MAX;
+    bool existed;
+    size_t slot = addrmap_insert(&dedup, key, &existed);
+    if (slot == ADDRMAP_NONE)
+        hgc__fatal("out of memory for the layout table's index (%u layouts)", n);
+    addrmap_vals(&dedup, slot)[0] = n;
     if (n % CHUNK_ENTRIES == 0 || n == 1) {
         if (!atomic_load_explicit(&chunks[n / CHUNK_ENTRIES], memory_order_relaxed))
             atomic_store_explicit(&chunks[n / CHUNK_ENTRIES],
@@ -86,7 +97,6 @@ static uintptr_t intern(const uint64_t *bits, uint32_t nwords, uint32_t stride)
     e->stride = stride;
     e->bits = copy;
     atomic_store_explicit(&nentries, n + 1, memory_order_release);
-    dedup[i] = n;
     return (uintptr_t)n << 1;
 }
 

@@ -21,6 +21,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "base/vec.h"
+#include "base/check.h"
 #include "heap/heap.h"
 #include "heap/protect.h"
 #include "os/os.h"
@@ -35,8 +37,11 @@ static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
  * data is scanned as roots (see centrals in alloc.c). */
 static span *free_runs;
 static span *spare_descs;        /* recycled descriptors, linked by next */
-static arena **all_arenas;       /* for walks; grows by doubling */
-static size_t narenas, arenas_cap;
+/* Every arena, for walks.  The walks read it without the heap lock, with
+ * the world stopped; it grows under the heap lock, inside a critical
+ * section (the rule above), which a stopped world excludes: no walk sees
+ * the array move. */
+static vec all_arenas = VEC_INIT(arena *);
 static size_t in_use_bytes, free_unreleased_bytes;
 /* Cap on in_use_bytes (pageheap_set_limit).  Atomic, so that setting it
  * needs no lock: a mutator may set it from anywhere. */
@@ -86,6 +91,18 @@ static void map_pages(uintptr_t first, size_t n, span *s)
         arena *a = arena_of(p);
         atomic_store_explicit(&a->pages[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)], s,
                               memory_order_release);
+    }
+}
+
+/* hgc_assert_slow that every page of s maps to s (heap.h: the page map). */
+static void check_span_pages(const span *s)
+{
+    for (size_t i = 0; hgc_check_level >= 2 && i < s->npages; i++) {
+        uintptr_t p = s->base + i * PAGE_SIZE;
+        const span *m = atomic_load_explicit(
+            &arena_of(p)->pages[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)], memory_order_relaxed);
+        hgc_assert_slow(m == s, "page map: page %zu of span %p (%zu pages) maps to span %p", i,
+                        (void *)s->base, s->npages, m ? (void *)m->base : NULL);
     }
 }
 
@@ -171,16 +188,8 @@ static bool grow(size_t npages)
         return false;
     }
     size_t n = bytes / ARENA_SIZE;
-    if (narenas + n > arenas_cap) {
-        size_t cap = arenas_cap ? arenas_cap * 2 : 64;
-        while (cap < narenas + n)
-            cap *= 2;
-        arena **t = meta_alloc(cap * sizeof *t);
-        if (narenas)
-            memcpy(t, all_arenas, narenas * sizeof *t);
-        all_arenas = t; /* the old table is leaked metadata: rare and small */
-        arenas_cap = cap;
-    }
+    if (!vec_reserve(&all_arenas, all_arenas.n + n))
+        hgc__fatal("out of memory for the list of arenas (%zu arenas)", all_arenas.n + n);
     for (size_t i = 0; i < n; i++) {
         arena *a = meta_alloc(sizeof(arena));
         a->base = (uintptr_t)mem + i * ARENA_SIZE;
@@ -188,7 +197,7 @@ static bool grow(size_t npages)
         if (!a->marks)
             hgc__fatal("out of memory for mark tables");
         a->mark_bias = (uintptr_t)a->marks - (a->base >> GRANULE_SHIFT);
-        all_arenas[narenas++] = a;
+        *(arena **)vec_push(&all_arenas) = a; /* reserved above */
         atomic_store_explicit(&hgc__arena_table[a->base >> ARENA_SHIFT], a, memory_order_release);
     }
     uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
@@ -258,6 +267,9 @@ static span *carve(span *run, size_t npages, enum span_state state)
     s->marks = arena_of(s->base)->marks + ((s->base & (ARENA_SIZE - 1)) >> GRANULE_SHIFT);
     s->next = s->prev = NULL;
     in_use_bytes += npages * PAGE_SIZE;
+    hgc_assert(s->npages == npages, "carved span %p has %zu pages, %zu asked for",
+               (void *)s->base, s->npages, npages);
+    check_span_pages(s);
     atomic_store_explicit(&s->state, (uint8_t)state, memory_order_release);
     return s;
 }
@@ -322,6 +334,7 @@ static span *merge(span *a, span *b)
                            : 0;
     map_pages(gone->base, gone->npages, keep);
     desc_recycle(gone);
+    check_span_pages(keep);
     free_insert(keep);
     return keep;
 }
@@ -342,12 +355,21 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
     s->elem_size = hgc__class_size[cls];
     s->nelems = hgc__class_geom[cls].nelems;
     s->div_magic = hgc__class_geom[cls].magic;
-    s->zero_cycle = 0; /* its marks are not known to be 0 (gen.c) */
+    s->zero_cycle = 0; /* its marks are not known to be 0 (heap/marks.c) */
+    hgc_assert(s->npages == hgc__class_pages[cls] &&
+                   (size_t)s->nelems * s->elem_size <= s->npages * PAGE_SIZE,
+               "span %p of class %u: %u slots of %zu bytes in %zu pages", (void *)s->base, cls,
+               s->nelems, s->elem_size, s->npages);
     set_pinfo(s, (uint16_t)(kind << PINFO_KIND_SHIFT | cls), true);
 }
 
 void pageheap_free(span *s)
 {
+    hgc_assert(atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_FREE,
+               "span %p (%zu pages) freed to the page heap twice", (void *)s->base, s->npages);
+    hgc_assert(atomic_load_explicit(&s->owner, memory_order_relaxed) == NULL,
+               "span %p freed to the page heap while a thread cache holds it", (void *)s->base);
+    check_span_pages(s);
     heap_span_emptied(s);
     atomic_store_explicit(&s->registered, false, memory_order_relaxed);
     if (s->sizeclass)
@@ -409,16 +431,16 @@ void pageheap_bytes(size_t *in_use, size_t *mapped)
 
 bool pageheap_each_arena(bool (*fn)(arena *a, void *arg), void *arg)
 {
-    for (size_t i = 0; i < narenas; i++)
-        if (!fn(all_arenas[i], arg))
+    for (size_t i = 0; i < all_arenas.n; i++)
+        if (!fn(VEC_AT(&all_arenas, arena *, i), arg))
             return false;
     return true;
 }
 
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg)
 {
-    for (size_t i = 0; i < narenas; i++) {
-        arena *a = all_arenas[i];
+    for (size_t i = 0; i < all_arenas.n; i++) {
+        arena *a = VEC_AT(&all_arenas, arena *, i);
         for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
             span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
             uintptr_t addr = a->base + pg * PAGE_SIZE;

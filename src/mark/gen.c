@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mark/gen.h"
+#include "base/vec.h"
 #include "heap/heap.h"
 #include "heap/marks.h"
 #include "heap/protect.h"
@@ -105,47 +106,38 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push
 }
 
 /* The written runs of the last minor collection's scan, sorted by
- * address, kept when asked for (verification): [lo, hi) pairs. */
-static uintptr_t *written;
-static size_t nwritten, written_cap; /* in pairs */
+ * address, kept when asked for (verification). */
+typedef struct written_run {
+    uintptr_t lo, hi;
+} written_run;
+static vec written = VEC_INIT(written_run);
 static bool record_written;
 
 static void note_written(uintptr_t lo, uintptr_t hi)
 {
-    if (nwritten == written_cap) {
-        size_t ncap = written_cap ? written_cap * 2 : 1024;
-        uintptr_t *n = os_reserve(ncap * 2 * sizeof *n, 4096);
-        if (!n)
-            hgc__fatal("out of memory for the verifier's list of written pages");
-        if (written) {
-            memcpy(n, written, nwritten * 2 * sizeof *n);
-            os_unmap(written, written_cap * 2 * sizeof *n);
-        }
-        written = n;
-        written_cap = ncap;
-    }
-    written[2 * nwritten] = lo;
-    written[2 * nwritten + 1] = hi;
-    nwritten++;
+    written_run *r = vec_push(&written);
+    if (!r)
+        hgc__fatal("out of memory for the verifier's list of written pages");
+    *r = (written_run){lo, hi};
 }
 
 static int cmp_run(const void *a, const void *b)
 {
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    uintptr_t x = ((const written_run *)a)->lo, y = ((const written_run *)b)->lo;
     return x < y ? -1 : x > y;
 }
 
 bool gen_was_written(uintptr_t p)
 {
-    size_t lo = 0, hi = nwritten;
+    size_t lo = 0, hi = written.n;
     while (lo < hi) { /* the first run that ends above p */
         size_t mid = (lo + hi) / 2;
-        if (written[2 * mid + 1] <= p)
+        if (VEC_AT(&written, written_run, mid).hi <= p)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < nwritten && written[2 * lo] <= p;
+    return lo < written.n && VEC_AT(&written, written_run, lo).lo <= p;
 }
 
 /* The walk of the written pages pushes old objects until PUSH_DEFER_AT
@@ -164,26 +156,16 @@ typedef struct tail_run {
     arena *a;
     uintptr_t lo, hi;
 } tail_run;
-static tail_run *tail;
-static size_t ntail, tail_cap;
+static vec tail = VEC_INIT(tail_run);
 
 /* False when out of memory: the caller pushes instead (a deep stack, or an
  * overflow and its rescan, cost time, not correctness). */
 static bool tail_add(arena *a, uintptr_t lo, uintptr_t hi)
 {
-    if (ntail == tail_cap) {
-        size_t ncap = tail_cap ? tail_cap * 2 : 1024;
-        tail_run *n = os_reserve(ncap * sizeof *n, 4096);
-        if (!n)
-            return false;
-        if (tail) {
-            memcpy(n, tail, ntail * sizeof *n);
-            os_unmap(tail, tail_cap * sizeof *n);
-        }
-        tail = n;
-        tail_cap = ncap;
-    }
-    tail[ntail++] = (tail_run){a, lo, hi};
+    tail_run *r = vec_push(&tail);
+    if (!r)
+        return false;
+    *r = (tail_run){a, lo, hi};
     return true;
 }
 
@@ -242,15 +224,15 @@ static bool push_arena(arena *a, void *arg)
 
 enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 {
-    nwritten = 0;
+    vec_truncate(&written, 0);
     record_written = record;
     if (!heap_wt_check()) /* the program may have closed our descriptors */
         return GEN_PUSH_FAILED;
-    ntail = 0;
+    vec_truncate(&tail, 0);
     push_state ps = {.push = true, .limit = limit};
     bool ok = pageheap_each_arena(push_arena, &ps);
     if (record) /* arenas come in creation order, not address order */
-        qsort(written, nwritten, 2 * sizeof *written, cmp_run);
+        qsort(written.data, written.n, sizeof(written_run), cmp_run);
     *old_bytes = ps.bytes;
     if (!ok) {
         heap_wt_stop(); /* the kernel stopped telling: majors from now on */
@@ -258,12 +240,13 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
     }
     if (ps.bytes > limit)
         return GEN_PUSH_TOO_MUCH; /* nothing drained: nothing marked */
-    if (ntail > 0) {
+    if (tail.n > 0) {
         mark_drain();
-        ps.push = ps.drain = true;
-        for (size_t i = 0; i < ntail; i++) {
-            ps.a = tail[i].a;
-            push_old_run(&ps, tail[i].lo, tail[i].hi);
+        ps.push = ps.drain = true; /* adds nothing to the tail it walks */
+        for (size_t i = 0; i < tail.n; i++) {
+            tail_run r = VEC_AT(&tail, tail_run, i);
+            ps.a = r.a;
+            push_old_run(&ps, r.lo, r.hi);
         }
     }
     return GEN_PUSH_OK;

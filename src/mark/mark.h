@@ -9,7 +9,7 @@
  * in the heap until a pass ends without overflow.
  *
  * Marking runs with the world stopped.  Roots are scanned by the collecting
- * thread; mark_drain() then drains with every marker thread (mark.c).
+ * thread; mark_drain() then drains with every marker thread (work.c).
  */
 #ifndef HGC_MARK_H
 #define HGC_MARK_H
@@ -22,7 +22,7 @@
 
 /* stack_limit_entries: per marker, 0 = unlimited; markers: threads that
  * mark, the collecting one included; delay_us: HGC_TEST_MARKER_DELAY
- * (mark.c). */
+ * (work.c). */
 void mark_init(size_t stack_limit_entries, unsigned markers, unsigned delay_us);
 /* Start the helper threads that are missing; world running, world lock
  * held. */

@@ -22,12 +22,14 @@
  */
 #include <string.h>
 
+#include "base/check.h"
 #include "base/util.h"
 #include "heap/heap.h"
 #include "heap/layout.h"
 #include "heap/marks.h"
 #include "mark/mark.h"
 #include "mark/marker.h"
+#include "mutator/phase.h"
 #include "mutator/threads.h"
 #include "os/os.h"
 #include "roots/roots.h"
@@ -72,6 +74,7 @@ void marker_set_limit(size_t entries) { limit = entries; }
 
 void mark_begin(bool minor)
 {
+    hgc_assert(phase_get() == GC_MARK, "marking begins in phase %s", phase_name(phase_get()));
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         hgc__markers[i].bot = hgc__markers[i].top = 0;
         hgc__markers[i].live_bytes = 0;
@@ -157,6 +160,10 @@ static void marker_push(marker *m, uintptr_t lo, uintptr_t hi)
         atomic_store_explicit(&hgc__mark_overflowed, true, memory_order_relaxed);
         return;
     }
+    hgc_assert(m->top < m->cap, "marker %d: push at %zu past its stack of %zu",
+               (int)(m - hgc__markers), m->top, m->cap);
+    hgc_assert(lo <= hi, "marker %d: range [%#lx, %#lx) pushed backwards", (int)(m - hgc__markers),
+               (unsigned long)lo, (unsigned long)hi);
     m->stack[m->top].lo = lo;
     m->stack[m->top].hi = hi;
     m->top++;
@@ -248,6 +255,9 @@ static inline void cursor_load(cursor *c, const marker *m)
 
 static inline void cursor_store(marker *m, cursor *c)
 {
+    hgc_assert(c->bot <= c->top && c->top <= c->cap,
+               "marker %d: stack entries [%zu, %zu) outside its %zu", (int)(m - hgc__markers),
+               c->bot, c->top, c->cap);
     m->bot = c->bot;
     m->top = c->top;
     m->live_bytes += c->live;

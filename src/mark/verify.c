@@ -17,15 +17,14 @@
  * below the frame that entered the region, so the words there need not be
  * the ones the marker saw.
  */
-#include <string.h>
-
 #include "mark/gen.h"
 #include "heap/heap.h"
 #include "heap/layout.h"
-#include "os/os.h"
 #include "roots/roots.h"
 #include "mark/verify.h"
+#include "base/addrmap.h"
 #include "base/util.h"
+#include "base/vec.h"
 
 /* A traced object still to scan, and where its path comes from. */
 typedef struct vitem {
@@ -35,78 +34,39 @@ typedef struct vitem {
     uint32_t root;      /* index into the root list */
 } vitem;
 
+/* The verifier's own tables come straight from the OS and go back after
+ * each run. */
 typedef struct vstate {
-    uintptr_t *set;     /* open addressing; 0 = empty */
-    size_t set_cap, set_n;
-    vitem *stack;
-    size_t top, cap;
-    root_desc *roots;   /* every root range, in visit order */
-    size_t nroots, roots_cap;
+    addrmap set;        /* objects traced (keys only) */
+    vec stack;          /* of vitem */
+    vec roots;          /* of root_desc: every root range, in visit order */
     size_t objects;     /* objects traced */
     bool minor;         /* the collection was minor: see gen_was_written */
 } vstate;
 
 static uint64_t verified_cycles, verified_objects;
 
-/* Memory for the verifier's own tables: straight from the OS, released
- * after each run. */
-static void *grow_array(void *old, size_t old_bytes, size_t new_bytes)
+static __attribute__((noreturn)) void out_of_memory(const char *what)
 {
-    void *p = os_reserve(new_bytes, 4096);
-    if (!p)
-        hgc__fatal("verify: out of memory for %zu bytes of tables", new_bytes);
-    if (old) {
-        memcpy(p, old, old_bytes);
-        os_unmap(old, old_bytes);
-    }
-    return p;
-}
-
-static size_t hash_slot(uintptr_t x, size_t cap)
-{
-    return (size_t)((x >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+    hgc__fatal("verify: out of memory for %s", what);
 }
 
 /* Insert obj; false if it was there already. */
 static bool set_add(vstate *v, uintptr_t obj)
 {
-    if (2 * (v->set_n + 1) > v->set_cap) {
-        size_t ncap = v->set_cap ? v->set_cap * 2 : 1 << 16;
-        uintptr_t *old = v->set;
-        size_t old_cap = v->set_cap;
-        v->set = grow_array(NULL, 0, ncap * sizeof *v->set);
-        v->set_cap = ncap;
-        for (size_t i = 0; i < old_cap; i++) {
-            if (!old[i])
-                continue;
-            size_t j = hash_slot(old[i], ncap);
-            while (v->set[j])
-                j = (j + 1) & (ncap - 1);
-            v->set[j] = old[i];
-        }
-        if (old)
-            os_unmap(old, old_cap * sizeof *old);
-    }
-    size_t j = hash_slot(obj, v->set_cap);
-    while (v->set[j]) {
-        if (v->set[j] == obj)
-            return false;
-        j = (j + 1) & (v->set_cap - 1);
-    }
-    v->set[j] = obj;
-    v->set_n++;
-    return true;
+    bool existed;
+    if (addrmap_insert(&v->set, obj, &existed) == ADDRMAP_NONE)
+        out_of_memory("the set of traced objects");
+    return !existed;
 }
 
 static void push(vstate *v, uintptr_t lo, uintptr_t hi, bool typed, uintptr_t layout,
                  uint32_t root)
 {
-    if (v->top == v->cap) {
-        size_t ncap = v->cap ? v->cap * 2 : 4096;
-        v->stack = grow_array(v->stack, v->cap * sizeof *v->stack, ncap * sizeof *v->stack);
-        v->cap = ncap;
-    }
-    v->stack[v->top++] = (vitem){lo, hi, layout, typed, root};
+    vitem *it = vec_push(&v->stack);
+    if (!it)
+        out_of_memory("its stack");
+    *it = (vitem){lo, hi, layout, typed, root};
 }
 
 /* The object w points into, the marker's way but through the span
@@ -144,7 +104,7 @@ static NOINLINE void report(vstate *v, uintptr_t obj, size_t size, uintptr_t whe
                             uintptr_t holder, uint32_t root)
 {
     char rd[160];
-    roots_describe(&v->roots[root], rd, sizeof rd);
+    roots_describe(&VEC_AT(&v->roots, root_desc, root), rd, sizeof rd);
     if (holder)
         hgc__fatal("verify: object %p (%zu bytes) is reachable but not marked: referenced "
                    "from %p inside object %p, on a path from root %s",
@@ -191,35 +151,28 @@ static void trace_root(const root_desc *d, void *arg)
     vstate *v = arg;
     if (d->moving)
         return; /* not the words the marker saw: nothing to compare */
-    if (v->nroots == v->roots_cap) {
-        size_t ncap = v->roots_cap ? v->roots_cap * 2 : 256;
-        v->roots = grow_array(v->roots, v->roots_cap * sizeof *v->roots, ncap * sizeof *v->roots);
-        v->roots_cap = ncap;
-    }
-    uint32_t r = (uint32_t)v->nroots++;
-    v->roots[r] = *d;
-    vitem root = {.lo = d->lo, .hi = d->hi, .root = r};
+    root_desc *copy = vec_push(&v->roots);
+    if (!copy)
+        out_of_memory("its list of roots");
+    *copy = *d;
+    vitem root = {.lo = d->lo, .hi = d->hi, .root = (uint32_t)(v->roots.n - 1)};
     visit(v, &root, 0);
-    while (v->top) {
-        vitem it = v->stack[--v->top];
+    while (v->stack.n) {
+        vitem it = *(const vitem *)vec_pop(&v->stack);
         visit(v, &it, it.lo);
     }
 }
 
 void verify_marks(thread_rec *self, bool minor)
 {
-    vstate v;
-    memset(&v, 0, sizeof v);
-    v.minor = minor;
+    vstate v = {.set = {.nvals = 0}, .stack = VEC_INIT(vitem), .roots = VEC_INIT(root_desc),
+                .minor = minor};
     roots_each(self, trace_root, &v);
     verified_cycles++;
     verified_objects += v.objects;
-    if (v.set)
-        os_unmap(v.set, v.set_cap * sizeof *v.set);
-    if (v.stack)
-        os_unmap(v.stack, v.cap * sizeof *v.stack);
-    if (v.roots)
-        os_unmap(v.roots, v.roots_cap * sizeof *v.roots);
+    addrmap_free(&v.set);
+    vec_free(&v.stack);
+    vec_free(&v.roots);
 }
 
 /* Self-test: forget the mark of every small object whose first word is

@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "base/util.h"
 #include "heap/heap.h"
 #include "mark/mark.h"
@@ -164,6 +165,9 @@ static bool refill(marker *m)
             nidle--;
             working++;
             update_hungry();
+            hgc_assert(p->n <= PACKET_ENTRIES && p->n <= m->cap,
+                       "marker %d: packet of %zu entries for a stack of %zu",
+                       (int)(m - hgc__markers), p->n, m->cap);
             memcpy(m->stack, p->e, p->n * sizeof *p->e); /* cap >= 4 packets */
             m->bot = 0;
             m->top = p->n;

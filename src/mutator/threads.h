@@ -53,8 +53,8 @@ typedef struct thread_rec {
      * atomics so statistics can read it). */
     _Atomic size_t alloc_bytes;
     _Atomic size_t freed_bytes;
-    size_t claim_pending;           /* collector.c: claims not yet published */
-    size_t alloc_at_collect;        /* collector.c: alloc_bytes at the last collection */
+    size_t claim_pending;           /* pacing.c: claims not yet published */
+    size_t alloc_at_collect;        /* pacing.c: alloc_bytes at the last collection */
     uint64_t stress_left;           /* HGC_GC_STRESS: allocations until the next collection */
 
     /* Signal handshake.  in_crit, stop_pending and in_stop_self are

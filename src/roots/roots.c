@@ -1,8 +1,8 @@
 /* roots.c -- the root set: user ranges, data segments, thread stacks. */
 #include <stdio.h>
-#include <string.h>
 
 #include "base/util.h"
+#include "base/vec.h"
 #include "os/os.h"
 #include "roots/roots.h"
 
@@ -10,13 +10,11 @@ typedef struct root_range {
     uintptr_t lo, hi;
 } root_range;
 
-typedef struct root_table {
-    root_range *v;
-    size_t n, cap;
-} root_table;
-
-static root_table user_roots; /* hgc_add_roots ranges */
-static root_table segments;   /* snapshot of writable data segments */
+/* Both tables change only under the world lock (roots.h), as roots_each
+ * reads them with the world stopped: growth never moves them under a
+ * reader. */
+static vec user_roots = VEC_INIT(root_range); /* hgc_add_roots ranges */
+static vec segments = VEC_INIT(root_range);   /* snapshot of writable data segments */
 static void (*sources[ROOT_SOURCES])(root_fn fn, void *arg);
 static size_t nsources;
 
@@ -27,19 +25,12 @@ void roots_add_source(void (*each)(root_fn fn, void *arg))
     sources[nsources++] = each;
 }
 
-static void table_add(root_table *t, uintptr_t lo, uintptr_t hi)
+static void table_add(vec *t, uintptr_t lo, uintptr_t hi)
 {
-    if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 64;
-        root_range *v = meta_alloc(ncap * sizeof *v);
-        if (t->n)
-            memcpy(v, t->v, t->n * sizeof *v);
-        t->v = v; /* the old array is abandoned metadata: growth is rare */
-        t->cap = ncap;
-    }
-    t->v[t->n].lo = lo;
-    t->v[t->n].hi = hi;
-    t->n++;
+    root_range *r = vec_push(t);
+    if (!r)
+        hgc__fatal("out of memory for the table of root ranges (%zu entries)", t->n + 1);
+    *r = (root_range){lo, hi};
 }
 
 void roots_add(uintptr_t lo, uintptr_t hi)
@@ -52,17 +43,17 @@ void roots_remove(uintptr_t lo, uintptr_t hi)
 {
     size_t j = 0;
     for (size_t i = 0; i < user_roots.n; i++) {
-        root_range r = user_roots.v[i];
+        root_range r = VEC_AT(&user_roots, root_range, i);
         if (r.lo >= lo && r.hi <= hi)
             continue;
-        user_roots.v[j++] = r;
+        VEC_AT(&user_roots, root_range, j++) = r;
     }
-    user_roots.n = j;
+    vec_truncate(&user_roots, j);
 }
 
 void roots_clear(void)
 {
-    user_roots.n = 0;
+    vec_truncate(&user_roots, 0);
 }
 
 static void add_segment(uintptr_t lo, uintptr_t hi, void *arg)
@@ -73,7 +64,7 @@ static void add_segment(uintptr_t lo, uintptr_t hi, void *arg)
 
 void roots_snapshot_segments(void)
 {
-    segments.n = 0;
+    vec_truncate(&segments, 0);
     os_each_data_segment(add_segment, NULL);
 }
 
@@ -107,11 +98,13 @@ static void each_thread(thread_rec *t, void (*fn)(const root_desc *d, void *arg)
 void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg)
 {
     for (size_t i = 0; i < segments.n; i++) {
-        root_desc d = {.kind = ROOT_SEGMENT, .lo = segments.v[i].lo, .hi = segments.v[i].hi};
+        root_range r = VEC_AT(&segments, root_range, i);
+        root_desc d = {.kind = ROOT_SEGMENT, .lo = r.lo, .hi = r.hi};
         each_range(&d, fn, arg);
     }
     for (size_t i = 0; i < user_roots.n; i++) {
-        root_desc d = {.kind = ROOT_USER, .lo = user_roots.v[i].lo, .hi = user_roots.v[i].hi};
+        root_range r = VEC_AT(&user_roots, root_range, i);
+        root_desc d = {.kind = ROOT_USER, .lo = r.lo, .hi = r.hi};
         each_range(&d, fn, arg);
     }
     for (size_t i = 0; i < nsources; i++)
