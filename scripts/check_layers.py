@@ -23,6 +23,7 @@ exception that is used is printed.
 Run from anywhere:
 
     scripts/check_layers.py [--build DIR] [--svg docs/layers.svg] [--check-svg docs/layers.svg]
+                            [--src DIR]
 
 --svg writes a picture of the layers and of the dependency edges found in
 the code (deterministic, so it can be committed); --check-svg fails when
@@ -492,6 +493,8 @@ def parse_args():
     parser.add_argument("--svg", metavar="PATH", help="write the layer picture to PATH")
     parser.add_argument("--check-svg", metavar="PATH",
                         help="fail when the picture at PATH is out of date")
+    parser.add_argument("--src", metavar="DIR",
+                        help="the source tree to check instead of src/ (tests/check_layers_test.sh)")
     return parser.parse_args()
 
 
@@ -518,7 +521,10 @@ def print_exceptions(findings):
 
 
 def main():
+    global SRC
     args = parse_args()
+    if args.src:
+        SRC = Path(args.src).resolve()
     problems = check_layer_folders()
     if problems:
         for line in problems:

@@ -16,7 +16,7 @@
  * Central lists, per (home, kind, class), under the central's lock:
  *   partial  swept spans with free slots (free list in span->free)
  *   full     swept spans without free slots (fewer than a batch of frees
- *            may wait in xfree; see "Batches" in alloc.c)
+ *            may wait in xfree; see "Batches" in central.c)
  *   old      with generations: full spans whose every slot was marked,
  *            left alone by minor collections (all their objects are old)
  *   unswept  spans whose marks are from the last collection; the first
@@ -24,7 +24,7 @@
  * Each collection moves partial and full (and, if major, old) to unswept
  * while the world is stopped, whole lists at a time; cached spans stay
  * with their threads.  A thread files its spans in its home's centrals and
- * takes from them first (alloc.c).
+ * takes from them first (central.c).
  */
 #ifndef HGC_ALLOC_H
 #define HGC_ALLOC_H

@@ -63,7 +63,7 @@ enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, KIND_TYPED = 2, NKINDS = 3 };
 
 /* Homes: every registered thread has one (round-robin), and every small
  * span remembers the home of the last cache that held it, so that after a
- * collection a thread sweeps and refills its own spans first (alloc.c). */
+ * collection a thread sweeps and refills its own spans first (central.c). */
 #define NHOMES 8
 
 /* Span states.  Transitions happen under the heap lock (FREE <-> in use);
@@ -74,7 +74,7 @@ enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
 /* Which list of its central a small span was filed on; protected by that
  * central's lock.  A collection moves whole lists to the unswept list
  * without retagging, so the tag is read together with span.filed_cycle
- * (alloc.c: Tags).  A CACHED span belongs to exactly one thread cache
+ * (central.c: Tags).  A CACHED span belongs to exactly one thread cache
  * (`owner`) and is on no list; the sweeper never touches it. */
 enum span_list_id { LIST_NONE = 0, LIST_PARTIAL, LIST_FULL, LIST_CACHED, LIST_OLD };
 
@@ -87,14 +87,14 @@ typedef struct span {
     _Atomic uint8_t state;   /* enum span_state */
     uint8_t kind;            /* KIND_* */
     uint8_t sizeclass;       /* 0 for large and free spans */
-    _Atomic uint8_t list;    /* enum span_list_id; relaxed, see alloc.c */
+    _Atomic uint8_t list;    /* enum span_list_id; relaxed, see central.c */
     bool needzero;           /* memory may hold old data (not fresh from the OS) */
     bool released;           /* free span whose pages were given back to the OS */
-    bool protected;          /* gen.c protected its pages (some may be written since) */
-    bool has_old;            /* may hold old objects: minors look at its written pages (gen.c) */
+    bool protected;          /* protect.c protected its pages (some may be written since) */
+    bool has_old;            /* may hold old objects: minors look at its written pages (protect.c) */
     /* small: home of the last cache that held it, < NHOMES (0 until one
      * does: descriptors are zeroed); its central lists are that home's
-     * (alloc.c).  Changes only while no central list holds the span. */
+     * (central.c).  Changes only while no central list holds the span. */
     _Atomic uint8_t home;
     /* Has held, since it was last emptied, an object with a finalizer or an
      * uncollectable one: only then does hgc_free look the object up in
@@ -109,17 +109,17 @@ typedef struct span {
      * central lock. */
     void *free;
     uint32_t nfree;
-    uint64_t filed_cycle;    /* small: sweep cycle when last filed on a central list (alloc.c) */
+    uint64_t filed_cycle;    /* small: sweep cycle when last filed on a central list (central.c) */
     /* Frees from threads that are not the owner: a lock-free push-only
      * stack, emptied with one exchange by the owner or the sweeper.  The
      * word packs the top slot's address (below bit XFREE_SHIFT) with the
      * number of pushes since it was last emptied (above), so that one CAS
-     * both pushes and counts (alloc.c: batches).  See xfree_top/count. */
+     * both pushes and counts (central.c: Batches).  See xfree_top/count. */
     _Atomic uintptr_t xfree;
     _Atomic(struct tcache *) owner; /* the cache holding it, or NULL */
     uint64_t free_cycle;     /* FREE spans: collection count when freed */
     size_t req_size;         /* large: requested bytes */
-    uint64_t zero_cycle;     /* small: gen.c, every mark byte 0 since that marking */
+    uint64_t zero_cycle;     /* small: marks.c, every mark byte 0 since that marking */
     struct span *next, *prev;
 } span;
 
@@ -152,10 +152,10 @@ typedef struct arena {
     uintptr_t mark_bias;
     _Atomic(span *) pages[PAGES_PER_ARENA];
     uint16_t pinfo[PAGES_PER_ARENA];
-    /* Generations (gen.c): nonzero for a page of a span that must be
+    /* Generations (protect.c): nonzero for a page of a span that must be
      * write-protected at the end of this collection.  Set by markers
      * (relaxed byte stores: they only ever write 1) and cleared by
-     * gen_protect, all with the world stopped. */
+     * heap_wt_protect, all with the world stopped. */
     uint8_t protect[PAGES_PER_ARENA];
 } arena;
 

@@ -34,7 +34,7 @@ _Atomic uintptr_t hgc__heap_below = UINTPTR_MAX, hgc__heap_end = 0;
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 /* List heads (sentinels), NBUCKETS of them, in metadata memory: static
- * data is scanned as roots (see centrals in alloc.c). */
+ * data is scanned as roots (see centrals in central.c). */
 static span *free_runs;
 static span *spare_descs;        /* recycled descriptors, linked by next */
 /* Every arena, for walks.  The walks read it without the heap lock, with

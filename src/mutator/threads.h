@@ -88,7 +88,7 @@ typedef struct thread_rec {
 
     uintptr_t stack_lo, stack_hi;   /* hi: one past the top of the stack */
     unsigned long tid;              /* pthread_t */
-    unsigned home;                  /* alloc.c: whose central lists it files in and takes from first */
+    unsigned home;                  /* central.c: whose central lists it files in and takes from first */
     bool stopped_in_block;          /* collector: scanned from block_sp */
     bool in_finalizers;             /* finalize.c: running queued finalizers */
 
