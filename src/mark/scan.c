@@ -119,7 +119,10 @@ void mark_totals(size_t *old_bytes, size_t *survivor_bytes)
 }
 
 /* Double an array of entries holding `used` of *cap (up to `limit`);
- * false when it cannot grow. */
+ * false when it cannot grow.  Mark stacks are not vecs (base/vec.h): they
+ * have a limit (HGC_MARK_STACK_LIMIT) whose overflow marking recovers
+ * from, a bottom that sharing advances, and the drain loop keeps their
+ * top in a register (cursor, below). */
 static bool entries_grow(mark_entry **arr, size_t *cap, size_t used)
 {
     size_t ncap = *cap ? *cap * 2 : INITIAL_STACK;
