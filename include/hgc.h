@@ -16,7 +16,8 @@
  * allocation that refills a thread cache, or by a signal (SIGPWR unless
  * HGC_SIG_SUSPEND names another).  A thread that blocks that signal is
  * still stopped at such an allocation or in a blocking region; one that
- * blocks it and does neither holds the collection up.
+ * blocks it and does neither holds the collection up, and after
+ * HGC_STOP_TIMEOUT seconds hgc aborts with a line naming it.
  *
  * Errors: hgc_free() or hgc_realloc() of a pointer hgc did not hand out,
  * of an interior pointer, or of an already freed object prints one line
@@ -33,6 +34,9 @@
  *                       thread that allocates, up to one per CPU (default
  *                       4M; suffixes K, M, G accepted)
  *   HGC_SIG_SUSPEND=N   signal number used to stop threads (default SIGPWR)
+ *   HGC_STOP_TIMEOUT=S  a thread that has not stopped for a collection
+ *                       after S seconds is a fatal error naming it
+ *                       (default 10; 0 waits forever)
  *   HGC_VERIFY=1        check the marks of every collection (hgc_verify());
  *                       about doubles the pause.  2: self-test, which first
  *                       drops the mark of every object whose first word is

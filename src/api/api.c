@@ -53,7 +53,8 @@ static void init_all(void)
     pageheap_init();
     alloc_init();
     collector_init();
-    stw_init((int)option_get(OPT_SIG_SUSPEND), (unsigned)option_get(OPT_TEST_STOP_DELAY),
+    stw_init((int)option_get(OPT_SIG_SUSPEND), (unsigned)option_get(OPT_STOP_TIMEOUT),
+             (unsigned)option_get(OPT_TEST_STOP_DELAY),
              option_get(OPT_TEST_STOP_NESTED) != 0, option_get(OPT_TEST_LOSE_SIGNAL) != 0);
     threads_init();
     if (option_get(OPT_STATS))

@@ -39,6 +39,8 @@ static option options[OPT_COUNT] = {
                        "0 (off) or N from 1 to 1000000000: collect every Nth allocation", 0, NULL},
     [OPT_TRACE] = {"HGC_TRACE", OK_PATH, 0, 0, 0, "a file name", 0, NULL},
     [OPT_GENERATIONAL] = {"HGC_GENERATIONAL", OK_BOOL, 1, 0, 1, "0 or 1", 0, NULL},
+    [OPT_STOP_TIMEOUT] = {"HGC_STOP_TIMEOUT", OK_INT, 10, 0, 86400,
+                          "seconds from 0 (wait forever) to 86400", 0, NULL},
     [OPT_TEST_STOP_DELAY] = {"HGC_TEST_STOP_DELAY", OK_INT, 0, 0, 1000000,
                              "microseconds from 0 to 1000000", 0, NULL},
     [OPT_TEST_MARKER_DELAY] = {"HGC_TEST_MARKER_DELAY", OK_INT, 0, 0, 1000000,

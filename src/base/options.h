@@ -17,6 +17,7 @@ enum option_id {
     OPT_GC_STRESS,        /* collect every Nth allocation of a thread; 0 off */
     OPT_TRACE,            /* path of the Chrome trace file (option_text) */
     OPT_GENERATIONAL,     /* 0/1: minor collections where the kernel allows */
+    OPT_STOP_TIMEOUT,     /* seconds a stop may wait for a thread; 0 = forever */
     OPT_TEST_STOP_DELAY,  /* tests: microseconds the stop handler dawdles */
     OPT_TEST_MARKER_DELAY, /* tests: microseconds a woken marker helper dawdles */
     OPT_TEST_STOP_NESTED, /* tests: a stop signal sent to self inside every stop */

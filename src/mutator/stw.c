@@ -18,6 +18,8 @@ static _Atomic unsigned world_epoch;
  * signal that arrives late -- after its round, or twice in it -- is
  * recognized and ignored instead of being counted for another stop. */
 static _Atomic unsigned stop_round;
+/* HGC_STOP_TIMEOUT: how long a stop waits for a thread (0: forever). */
+static uint64_t stop_timeout_ns;
 /* HGC_TEST_STOP_DELAY: how long a thread whose stop signal reaches it in a
  * blocking region sleeps between deciding to stop and acknowledging --
  * the window of the race that stw_stop_self closes, widened for
@@ -238,9 +240,10 @@ int stw_signal(void)
     return stop_signal;
 }
 
-void stw_init(int sig, unsigned delay_us, bool nested, bool lose)
+void stw_init(int sig, unsigned timeout_s, unsigned delay_us, bool nested, bool lose)
 {
     stop_signal = sig;
+    stop_timeout_ns = (uint64_t)timeout_s * 1000000000;
     stop_delay_ns = (uint64_t)delay_us * 1000;
     test_stop_nested = nested;
     test_lose_signal = lose;
@@ -325,6 +328,27 @@ static void send_stop_signal(thread_rec *t)
  * HGC_TEST_LOSE_SIGNAL drops the first signal of each round to each
  * thread (test_stop_race, case lost). */
 #define RESIGNAL_NS 10000000
+/* A thread that a stop has waited for longer than HGC_STOP_TIMEOUT: it
+ * blocks the stop signal and neither allocates nor enters a blocking
+ * region, or it waits where the handler cannot run.  Under
+ * ThreadSanitizer, which delivers a signal only at an intercepted call,
+ * that is a thread blocked in pthread_mutex_lock on a mutex that a stopped
+ * thread holds: the collection could never end.  Saying which thread it
+ * is beats hanging. */
+static NOINLINE void stop_timed_out(unsigned round, uint64_t waited_ns)
+{
+    for (thread_rec *t = threads_first(); t; t = t->next) {
+        if (t->stopped_in_block || atomic_load(&t->stop_asked) != round ||
+            atomic_load_explicit(&t->stop_acked, memory_order_acquire) == round)
+            continue;
+        hgc__fatal("thread %#lx did not stop for a collection in %llu ms (signal %d %s): it "
+                   "blocks the signal and neither allocates nor blocks in hgc_blocking_enter, "
+                   "or waits where the signal's handler cannot run; HGC_STOP_TIMEOUT",
+                   t->tid, (unsigned long long)(waited_ns / 1000000), stop_signal,
+                   t->stop_signalled ? "sent" : "not sent");
+    }
+}
+
 static void wait_for_acks(unsigned round)
 {
     uint64_t start = os_now_ns(), progress_at = start;
@@ -349,6 +373,8 @@ static void wait_for_acks(unsigned round)
         }
         if (pending == 0)
             break;
+        if (stop_timeout_ns && now - start >= stop_timeout_ns)
+            stop_timed_out(round, now - start);
         if (pending < last_pending)
             progress_at = now;
         last_pending = pending;

@@ -41,9 +41,11 @@ static inline void stw_poll(thread_rec *t)
         stw_stop_self(t);
 }
 
-/* The test hooks (stw.c): delay_us HGC_TEST_STOP_DELAY, nested
- * HGC_TEST_STOP_NESTED, lose HGC_TEST_LOSE_SIGNAL. */
-void stw_init(int stop_signal, unsigned delay_us, bool nested, bool lose);
+/* timeout_s: HGC_STOP_TIMEOUT, how long a stop waits for a thread before
+ * it aborts naming it (0: forever).  The test hooks (stw.c): delay_us
+ * HGC_TEST_STOP_DELAY, nested HGC_TEST_STOP_NESTED, lose
+ * HGC_TEST_LOSE_SIGNAL. */
+void stw_init(int stop_signal, unsigned timeout_s, unsigned delay_us, bool nested, bool lose);
 int stw_signal(void); /* the stop signal in use */
 void stw_stop_world(thread_rec *self);
 void stw_start_world(void);
