@@ -4,8 +4,9 @@
 set -euo pipefail
 need=()
 # w3m: a real program linked with libgc.so.1, run with hgc's in test_w3m.
-# python3: scripts/check_layers.py; binutils: nm, ld -r, objcopy.
-for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m python3 binutils; do
+# python3: scripts/check_layers.py; binutils: nm, ld -r, objcopy; crystal:
+# a language runtime on libgc.so.1, run with hgc's in test_crystal.
+for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m python3 binutils crystal; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -66,6 +66,7 @@ void trace_init(void)
         hgc__warn("HGC_TRACE=\"%s\": cannot open it (%s); no trace", path, strerror(errno));
         return;
     }
+    trace_fd = os_fd_out_of_the_way(trace_fd);
     origin_ns = os_now_ns();
     pid = (int)getpid();
     char buf[256];

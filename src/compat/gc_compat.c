@@ -72,6 +72,27 @@ static void update_bounds(void)
 /* The collector's hook: world lock held, so the collector's and the
  * threads' counters can be read directly (hgc_get_stats would wait for the
  * lock). */
+/* GC_stackbottom: the cold end of the main thread's stack.  hgc sets it
+ * at load, as Boehm does at GC_init, and programs read it (Crystal keeps
+ * it as its main fiber's stack bottom) and write it: Crystal stores the
+ * bottom of the fiber about to run at every switch, so the main thread's
+ * stack is wherever its current fiber's is.  Applied once the world is
+ * stopped, before the roots are scanned: every collection scans the main
+ * thread from its stack pointer to the value of that moment. */
+static unsigned long main_tid;
+
+static void apply_stackbottom(void)
+{
+    uintptr_t bottom = (uintptr_t)*(char *volatile *)&GC_stackbottom;
+    if (!bottom)
+        return;
+    for (thread_rec *t = threads_first(); t; t = t->next)
+        if (t->tid == main_tid && t->stack_hi != bottom) {
+            t->stack_lo = 0; /* its stack pointer may lie in any fiber's stack */
+            t->stack_hi = bottom;
+        }
+}
+
 static void on_collect_event(enum collect_event ev)
 {
     static const GC_EventType map[] = {
@@ -86,6 +107,8 @@ static void on_collect_event(enum collect_event ev)
     };
     if (ev == COLLECT_START && start_proc)
         start_proc();
+    if (ev == COLLECT_POST_STOP_WORLD)
+        apply_stackbottom();
     if (ev == COLLECT_END) {
         collector_stats cs;
         collector_get_stats(&cs);
@@ -145,6 +168,10 @@ __attribute__((constructor)) static void compat_load(void)
     hgc__dont_gc = &GC_dont_gc;
     hgc__fin_on_demand = &GC_finalize_on_demand;
     hgc__collect_event = on_collect_event;
+    hgc_init();
+    thread_rec *self = threads_register();
+    main_tid = self->tid;
+    GC_stackbottom = (char *)self->stack_hi;
     hgc_set_oom_handler(call_oom_fn);
     hgc_set_finalize_on_demand(0, call_notifier);
     update_bounds();

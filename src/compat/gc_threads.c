@@ -112,8 +112,12 @@ int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*sta
         started->prev = si;
     started = si;
     pthread_mutex_unlock(&started_lock);
-    pthread_t id;
-    int rc = pthread_create(&id, attr, thread_start, si);
+    /* Straight into *thread, as Boehm's wrapper does: pthread_create
+     * stores the id before the new thread runs, and programs read it there
+     * from the new thread (Crystal's Thread#start asks for its own stack
+     * through it). */
+    int rc = pthread_create(thread, attr, thread_start, si);
+    pthread_t id = rc == 0 ? *thread : (pthread_t)0;
     pthread_mutex_lock(&started_lock);
     start_info *stale = NULL;
     bool drop = rc != 0;
@@ -134,8 +138,6 @@ int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*sta
         hgc_free(si);
     if (stale)
         hgc_free(stale);
-    if (rc == 0)
-        *thread = id;
     return rc;
 }
 

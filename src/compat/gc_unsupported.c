@@ -9,7 +9,9 @@
  * GC_push_all / GC_push_all_eager / GC_push_conditional, as runtimes with
  * their own stacks do) is supported: the callback runs while the world is
  * stopped, after the other roots, and each push scans its range
- * conservatively.
+ * conservatively.  As in Boehm, the procedure it replaces (the initial
+ * GC_push_other_roots) is what scans the threads' stacks: a runtime sets
+ * their current bottoms (GC_set_stackbottom) and then calls it.
  */
 #include "gc.h"
 #include "gc_mark.h"
@@ -18,13 +20,19 @@
 #include "roots/roots.h"
 #include "base/util.h"
 
-GC_push_other_roots_proc GC_push_other_roots;
+/* Boehm's default: every thread's stack.  Programs that install their own
+ * procedure save this one and call it last. */
+static void push_thread_stacks(void) { mark_thread_stacks(); }
+
+GC_push_other_roots_proc GC_push_other_roots = push_thread_stacks;
 
 static void call_push_other_roots(void)
 {
     GC_push_other_roots_proc fn = GC_push_other_roots;
-    if (fn)
+    if (fn) /* if it does not call the default, mark_roots scans the stacks */
         fn();
+    else /* Boehm would scan no thread stack at all: retain more instead */
+        mark_thread_stacks();
 }
 
 __attribute__((constructor)) static void unsupported_load(void)

@@ -55,10 +55,17 @@ struct thread_rec;
 /* World stopped: mark from every root (roots.h), then drain.  self is the
  * collecting thread. */
 void mark_roots(struct thread_rec *self);
-/* The Boehm layer's GC_push_other_roots caller, unset otherwise: runs with
- * the world stopped after the other roots are scanned, and may call
- * mark_range on ranges of its own. */
+/* The Boehm layer's GC_push_other_roots chain, unset otherwise.  When set,
+ * it runs with the world stopped after the other roots, in place of the
+ * thread stacks, which it scans with mark_thread_stacks: Boehm's default
+ * procedure pushes every thread's stack, and runtimes that replace it
+ * (Crystal, ECL) first say where their threads' stacks are now
+ * (GC_set_stackbottom) and then call the procedure they replaced; if it
+ * did not, the stacks are scanned after it.  It may call mark_range on
+ * ranges of its own. */
 extern INTERNAL void (*hgc__push_other_roots)(void);
+/* Inside hgc__push_other_roots: scan every thread's stack and registers. */
+void mark_thread_stacks(void);
 void mark_drain(void);
 /* Push [lo, hi) to be scanned, an old object (or a window of a large one)
  * that is marked already (gen.c); typed: scan by its layout. */

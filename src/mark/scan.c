@@ -653,11 +653,29 @@ static void mark_root(const root_desc *d, void *arg)
 /* Every root is scanned first and the objects they reach are drained in
  * one go, so that all markers start together on the whole root set. */
 void (*hgc__push_other_roots)(void);
+static thread_rec *marking_self; /* mark_roots' self, for mark_thread_stacks */
+static bool stacks_marked;         /* mark_thread_stacks ran in this marking */
+
+void mark_thread_stacks(void)
+{
+    roots_each_stack(marking_self, mark_root, NULL);
+    stacks_marked = true;
+}
 
 void mark_roots(thread_rec *self)
 {
-    roots_each(self, mark_root, NULL);
-    if (hgc__push_other_roots)
-        hgc__push_other_roots();
+    marking_self = self;
+    stacks_marked = false;
+    if (hgc__push_other_roots) {
+        roots_each_global(mark_root, NULL);
+        hgc__push_other_roots(); /* the thread stacks included */
+    } else {
+        roots_each(self, mark_root, NULL);
+        stacks_marked = true;
+    }
+    /* A procedure that did not call the one it replaced (Boehm would then
+     * scan no stack): the stacks all the same, retaining more, never less. */
+    if (!stacks_marked)
+        mark_thread_stacks();
     mark_drain();
 }

@@ -126,4 +126,16 @@ void os_wt_after_fork_child(void);
 /* Write a message straight to stderr (no stdio, no allocation). */
 void os_write_stderr(const char *buf, size_t n);
 
+/* fd moved to a high number (close-on-exec), or fd itself when the table
+ * has no room up there.  hgc's own descriptors live high, out of the
+ * program's way, so that the program's are numbered as they would be
+ * without hgc.  That matters after fork(): the child closes ours (they
+ * speak of the parent), and a low number freed there would be the one
+ * the program's next descriptor gets -- where the parent's got another.
+ * Programs count on a closed number coming back: Crystal's runtime closes
+ * and recreates a pipe in a forked child, and libevent then re-adds the
+ * old number to its new epoll instance -- which, one number lower, was
+ * that instance itself (test_fork_fds). */
+int os_fd_out_of_the_way(int fd);
+
 #endif

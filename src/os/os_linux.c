@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -344,6 +345,24 @@ static void wt_probe_note(uintptr_t lo, uintptr_t hi, void *arg)
     seen[1] += (hi - lo) / OS_WT_PAGE;
 }
 
+/* See os.h.  The floor: high above what programs use, below FD_SETSIZE
+ * (so it is under the default limit of 1024 too), or half the limit when
+ * that is lower. */
+#define OS_FD_FLOOR 1000
+int os_fd_out_of_the_way(int fd)
+{
+    int floor = OS_FD_FLOOR;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)OS_FD_FLOOR * 2)
+        floor = (int)(rl.rlim_cur / 2);
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (high < 0)
+        return fd; /* a full table: keep the number we have */
+    close(fd);
+    return high;
+}
+
 bool os_wt_init(void)
 {
     if ((size_t)sysconf(_SC_PAGESIZE) != OS_WT_PAGE)
@@ -351,8 +370,11 @@ bool os_wt_init(void)
     int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
     if (fd < 0)
         return false;
+    fd = os_fd_out_of_the_way(fd);
     struct uffdio_api api = {.api = UFFD_API, .features = WT_FEATURE_WP_ASYNC};
     int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pm >= 0)
+        pm = os_fd_out_of_the_way(pm);
     if (ioctl(fd, UFFDIO_API, &api) != 0 || !(api.features & WT_FEATURE_WP_ASYNC) || pm < 0) {
         close(fd);
         if (pm >= 0)

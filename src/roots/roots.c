@@ -75,7 +75,7 @@ static void each_range(const root_desc *d, void (*fn)(const root_desc *d, void *
         fn(d, arg);
 }
 
-static void each_thread(thread_rec *t, void (*fn)(const root_desc *d, void *arg), void *arg)
+static void each_thread(thread_rec *t, root_fn fn, void *arg)
 {
     uintptr_t sp = t->stopped_in_block ? t->block_sp : t->stop_sp;
     if (t->stopped_in_block) {
@@ -95,7 +95,7 @@ static void each_thread(thread_rec *t, void (*fn)(const root_desc *d, void *arg)
     each_range(&d, fn, arg);
 }
 
-void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), void *arg)
+void roots_each_global(root_fn fn, void *arg)
 {
     for (size_t i = 0; i < segments.n; i++) {
         root_range r = VEC_AT(&segments, root_range, i);
@@ -109,6 +109,10 @@ void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), voi
     }
     for (size_t i = 0; i < nsources; i++)
         sources[i](fn, arg);
+}
+
+void roots_each_stack(thread_rec *self, root_fn fn, void *arg)
+{
     for (thread_rec *t = threads_first(); t; t = t->next) {
         if (t != self) {
             each_thread(t, fn, arg);
@@ -118,6 +122,12 @@ void roots_each(thread_rec *self, void (*fn)(const root_desc *d, void *arg), voi
         root_desc d = {.kind = ROOT_STACK, .tid = t->tid, .lo = t->collect_sp, .hi = t->stack_hi};
         each_range(&d, fn, arg);
     }
+}
+
+void roots_each(thread_rec *self, root_fn fn, void *arg)
+{
+    roots_each_global(fn, arg);
+    roots_each_stack(self, fn, arg);
 }
 
 void roots_describe(const root_desc *d, char *buf, size_t size)

@@ -46,5 +46,9 @@ void roots_add_source(void (*each)(root_fn fn, void *arg));
  * region keeps running below the frame that entered it, so its stack range
  * is marked `moving`: its words may differ from one scan to the next. */
 void roots_each(thread_rec *self, root_fn fn, void *arg);
+/* The two parts of roots_each: everything but the threads, and the
+ * threads' stacks and register spills. */
+void roots_each_global(root_fn fn, void *arg);
+void roots_each_stack(thread_rec *self, root_fn fn, void *arg);
 
 #endif
