@@ -26,6 +26,17 @@ GC_API void GC_push_all(void *lo, void *hi);
 GC_API void GC_push_all_eager(void *lo, void *hi);
 GC_API void GC_push_conditional(void *lo, void *hi, int all);
 
+/* Mark bits, for a GC_push_other_roots procedure (ECL keeps its stacks'
+ * blocks alive with GC_set_mark_bit).  hgc marks the object as a pointer
+ * to it would, its contents traced too, where Boehm sets the bit alone:
+ * more retention, never less.  Outside marking GC_set_mark_bit does
+ * nothing, and GC_clear_mark_bit never does anything (the object stays
+ * as live as it was).  GC_is_marked: whether the object was found live by
+ * the marking in progress, or else by the last one. */
+GC_API void GC_set_mark_bit(const void *p);
+GC_API void GC_clear_mark_bit(const void *p);
+GC_API int GC_is_marked(const void *p);
+
 /* Bounds of the heap, updated after each collection: no heap object lies
  * outside [least, greatest). */
 GC_API void *GC_least_plausible_heap_addr;

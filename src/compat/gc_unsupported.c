@@ -17,6 +17,7 @@
 #include "gc_mark.h"
 
 #include "mark/mark.h"
+#include "mutator/phase.h"
 #include "roots/roots.h"
 #include "base/util.h"
 
@@ -52,6 +53,19 @@ void GC_push_conditional(void *lo, void *hi, int all)
     mark_range((uintptr_t)lo, (uintptr_t)hi);
 }
 
+/* Marked as a pointer to it would be, contents included (gc_mark.h):
+ * Boehm's bit alone, on an object that holds pointers, would also leave
+ * hgc's generations with an old object whose referents are not. */
+void GC_set_mark_bit(const void *p)
+{
+    if (phase_get() == GC_MARK)
+        mark_object((uintptr_t)p);
+}
+
+void GC_clear_mark_bit(const void *p) { (void)p; }
+
+int GC_is_marked(const void *p) { return mark_is_marked((uintptr_t)p); }
+
 #define UNSUPPORTED(name)                                                                  \
     __attribute__((visibility("default"), noreturn)) void name(void);                      \
     void name(void)                                                                        \
@@ -68,8 +82,5 @@ UNSUPPORTED(GC_new_free_list)
 UNSUPPORTED(GC_new_free_list_inner)
 UNSUPPORTED(GC_generic_malloc_many)
 UNSUPPORTED(GC_mark_and_push)
-UNSUPPORTED(GC_set_mark_bit)
-UNSUPPORTED(GC_is_marked)
-UNSUPPORTED(GC_clear_mark_bit)
 UNSUPPORTED(GC_init_gcj_malloc)
 UNSUPPORTED(GC_gcj_malloc)
