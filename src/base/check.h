@@ -10,7 +10,7 @@
  *                                   assertion then tests.
  *
  * A failed assertion names what broke -- the message is required -- and
- * where, then aborts: "hgc: invariant broken at mark/scan.c:228: marker 0:
+ * where, then aborts: "hgc: invariant broken at mark/scan.c:LINE: marker 0:
  * push at 4096 past its stack of 4096 (m->top < m->cap)".  Off, the
  * condition is not evaluated but still compiled, so it cannot rot.
  *
