@@ -69,16 +69,15 @@ static void update_bounds(void)
         (void *)atomic_load_explicit(&hgc__heap_end, memory_order_relaxed);
 }
 
-/* The collector's hook: world lock held, so the collector's and the
- * threads' counters can be read directly (hgc_get_stats would wait for the
- * lock). */
-/* GC_stackbottom: the cold end of the main thread's stack.  hgc sets it
- * at load, as Boehm does at GC_init, and programs read it (Crystal keeps
- * it as its main fiber's stack bottom) and write it: Crystal stores the
- * bottom of the fiber about to run at every switch, so the main thread's
- * stack is wherever its current fiber's is.  Applied once the world is
- * stopped, before the roots are scanned: every collection scans the main
- * thread from its stack pointer to the value of that moment. */
+/* GC_stackbottom: the cold end of the main thread's stack -- of the
+ * thread that loads this library, which for a program linked with it is
+ * the main thread.  hgc sets it at load, as Boehm does at GC_init, and
+ * programs read it (Crystal keeps it as its main fiber's stack bottom)
+ * and write it: Crystal stores the bottom of the fiber about to run at
+ * every switch, so the main thread's stack is wherever its current
+ * fiber's is.  Applied once the world is stopped, before the roots are
+ * scanned: every collection scans the main thread from its stack pointer
+ * to the value of that moment. */
 static unsigned long main_tid;
 
 static void apply_stackbottom(void)
@@ -93,6 +92,9 @@ static void apply_stackbottom(void)
         }
 }
 
+/* The collector's hook: world lock held, so the collector's and the
+ * threads' counters can be read directly (hgc_get_stats would wait for the
+ * lock). */
 static void on_collect_event(enum collect_event ev)
 {
     static const GC_EventType map[] = {
