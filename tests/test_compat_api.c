@@ -133,30 +133,39 @@ static TEST_NOINLINE void make_other(void **wl)
     }
 }
 
-static void test_other_roots(void)
+/* Objects held only by malloc memory live while procedure `fn` keeps them
+ * (pushing that memory, or marking them) and die once `after` replaces it;
+ * what fn did is `how`, for the message. */
+static void check_held_by(GC_push_other_roots_proc fn, GC_push_other_roots_proc after,
+                          const char *how)
 {
     other = calloc(8, sizeof *other);
     void **wl = calloc(8, sizeof *wl);
     CHECK(other && wl);
-    GC_set_push_other_roots(push_other);
-    CHECK(GC_get_push_other_roots() == push_other);
-    CHECK(GC_least_plausible_heap_addr != NULL &&
-          GC_greatest_plausible_heap_addr > GC_least_plausible_heap_addr);
+    GC_set_push_other_roots(fn);
+    CHECK(GC_get_push_other_roots() == fn);
     make_other(wl);
     test_collect_n(2);
     test_churn(2 * MiB);
     for (int i = 0; i < 8; i++)
         CHECK(wl[i] == other[i] && ((unsigned char *)other[i])[23] == 0x3c);
-    GC_set_push_other_roots(NULL);
+    GC_set_push_other_roots(after);
     test_collect_n(2);
     int dead = 0;
     for (int i = 0; i < 8; i++)
         dead += wl[i] == NULL;
-    CHECKF(dead >= 6, "only %d of 8 objects died once nothing pushed them", dead);
+    CHECKF(dead >= 6, "only %d of 8 objects died once nothing %s them", dead, how);
     for (int i = 0; i < 8; i++)
         GC_unregister_disappearing_link(&wl[i]);
     free(wl);
     free(other);
+}
+
+static void test_other_roots(void)
+{
+    CHECK(GC_least_plausible_heap_addr != NULL &&
+          GC_greatest_plausible_heap_addr > GC_least_plausible_heap_addr);
+    check_held_by(push_other, NULL, "pushed");
 }
 
 /* Mark bits: objects referenced only from malloc memory survive while a
@@ -175,27 +184,9 @@ static void mark_other(void)
 
 static void test_mark_bits(void)
 {
-    other = calloc(8, sizeof *other);
-    void **wl = calloc(8, sizeof *wl);
-    CHECK(other && wl);
     GC_push_other_roots_proc previous = GC_get_push_other_roots();
-    GC_set_push_other_roots(mark_other);
-    make_other(wl);
-    test_collect_n(2);
-    test_churn(2 * MiB);
+    check_held_by(mark_other, previous, "marked");
     CHECK(marked_seen >= 16);
-    for (int i = 0; i < 8; i++)
-        CHECK(wl[i] == other[i] && ((unsigned char *)other[i])[23] == 0x3c);
-    GC_set_push_other_roots(previous);
-    test_collect_n(2);
-    int dead = 0;
-    for (int i = 0; i < 8; i++)
-        dead += wl[i] == NULL;
-    CHECKF(dead >= 6, "only %d of 8 objects died once nothing marked them", dead);
-    for (int i = 0; i < 8; i++)
-        GC_unregister_disappearing_link(&wl[i]);
-    free(wl);
-    free(other);
 }
 
 /* Finalizers and disappearing links. */

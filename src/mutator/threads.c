@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "mutator/stw.h"
 #include "mutator/threads.h"
 #include "base/util.h"
@@ -50,6 +51,8 @@ static hook_list on_register, on_release, on_fork_child;
 
 static void hook_add(hook_list *l, void (*fn)(void), const char *what)
 {
+    /* A hook added later would miss the threads registered before it. */
+    hgc_assert(registry == NULL, "%s hook added after a thread registered", what);
     if (l->n == MAX_HOOKS)
         hgc__fatal("more than %d %s hooks", MAX_HOOKS, what);
     l->fn[l->n++] = fn;
