@@ -104,6 +104,21 @@ static uint64_t entry_sum(const entry *e)
     return kv_hash(e->key, strlen(e->key)) * 31 + kv_hash(e->val, e->vlen);
 }
 
+/* A bucket's lock, waited for in a blocking region: the holder may be
+ * stopped for a collection (it allocates while it holds the lock), and a
+ * thread asleep in pthread_mutex_lock must not be needed for the stop.
+ * Without ThreadSanitizer the stop signal reaches it in the wait anyway;
+ * under it, which delivers signals only at some intercepted calls, the
+ * collection would wait for it forever (HGC_STOP_TIMEOUT). */
+static void lock_bucket(pthread_mutex_t *l)
+{
+    if (pthread_mutex_trylock(l) == 0)
+        return;
+    hgc_blocking_enter();
+    pthread_mutex_lock(l);
+    hgc_blocking_leave();
+}
+
 static void store(const char *key, size_t klen, const char *val, size_t vlen)
 {
     entry *e = (entry *)xalloc(sizeof *e, 0);
@@ -115,7 +130,7 @@ static void store(const char *key, size_t klen, const char *val, size_t vlen)
     e->sum = entry_sum(e);
     size_t b = bucket_of(key, klen);
     pthread_mutex_t *l = &locks[b % NLOCKS];
-    pthread_mutex_lock(l);
+    lock_bucket(l);
     /* Replace: the old entry becomes garbage. */
     entry **pp = &buckets[b];
     while (*pp && !(strlen((*pp)->key) == klen && memcmp((*pp)->key, key, klen) == 0))
@@ -131,7 +146,7 @@ static int lookup(const char *key, size_t klen, char **out, size_t *out_len)
     size_t b = bucket_of(key, klen);
     pthread_mutex_t *l = &locks[b % NLOCKS];
     int found = 0;
-    pthread_mutex_lock(l);
+    lock_bucket(l);
     for (entry *e = buckets[b]; e; e = e->next) {
         if (strlen(e->key) != klen || memcmp(e->key, key, klen) != 0)
             continue;
