@@ -226,6 +226,46 @@ HGC_API hgc_layout hgc_make_layout(const uint64_t *bitmap, size_t nwords);
 HGC_API HGC_MALLOC_ATTR void *hgc_malloc_typed(size_t n, hgc_layout layout);
 HGC_API HGC_MALLOC_ATTR void *hgc_calloc_typed(size_t count, size_t size, hgc_layout layout);
 
+/* ------------------------------------------------- kinds with a mark function
+ * For objects whose references the program knows better than a scan of
+ * their words: a language runtime's thread object whose interpreter stack
+ * lives in memory hgc does not manage, a table whose entries are weak, a
+ * tagged representation.
+ *
+ * hgc_kind_create(mark, env): a new kind; its number, or -1 when
+ * HGC_MAX_KINDS kinds exist.  hgc_malloc_kind(n, kind): n zeroed bytes of
+ * that kind (NULL, or the out-of-memory handler's result, when memory is
+ * exhausted); any other kind number is a fatal error.  hgc_realloc()
+ * keeps the kind.
+ *
+ * mark(obj, size, st, env) says what obj refers to, by calling
+ * hgc_mark_word(st, p) -- marks the object p points into, as a
+ * conservative root word would (interior pointers count, a word that is no
+ * heap address is ignored) -- and hgc_mark_range(st, lo, hi), which does
+ * so for every aligned word of [lo, hi).  Nothing else keeps obj's
+ * referents alive: its own words are not scanned.  size is obj's usable
+ * size (hgc_size()).  The contract, as for Boehm's mark procedures:
+ *   - mark runs while every registered thread is stopped, for each object
+ *     of the kind that a collection finds reachable, and in every minor
+ *     collection for every old object of the kind as well (so it may mark
+ *     from memory hgc does not watch for writes: malloc'd memory, a
+ *     runtime's own stacks);
+ *   - it may run on several collector threads at once, for different
+ *     objects, and more than once for one object in one collection;
+ *   - it must not allocate, lock what a stopped thread may hold, or call
+ *     any other hgc function; hgc_mark_word and hgc_mark_range only push
+ *     work, so its stack depth never depends on the heap's shape;
+ *   - it sees only objects hgc_malloc_kind handed out, never a freed slot
+ *     (a stale pointer may reach one); an object may be seen all zeros,
+ *     before the program initialized it. */
+#define HGC_MAX_KINDS 13
+typedef struct hgc_mark_state hgc_mark_state;
+typedef void (*hgc_mark_fn)(void *obj, size_t size, hgc_mark_state *st, void *env);
+HGC_API int hgc_kind_create(hgc_mark_fn mark, void *env);
+HGC_API HGC_MALLOC_ATTR void *hgc_malloc_kind(size_t n, int kind);
+HGC_API void hgc_mark_word(hgc_mark_state *st, const void *p);
+HGC_API void hgc_mark_range(hgc_mark_state *st, const void *lo, const void *hi);
+
 /* ----------------------------------------------------- uncollectable objects
  * Never reclaimed by the collector, scanned like hgc_malloc() memory (the
  * atomic form: never scanned); a root for what they point to.  Released

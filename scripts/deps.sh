@@ -5,10 +5,10 @@ set -euo pipefail
 need=()
 # w3m: a real program linked with libgc.so.1, run with hgc's in test_w3m.
 # python3: scripts/check_layers.py; binutils: nm, ld -r, objcopy; crystal,
-# ecl, fauhdlc: programs on libgc.so.1, run with hgc's in test_crystal,
-# test_ecl and test_fauhdlc.
+# ecl, fauhdlc, guile-3.0, lilypond: programs on libgc.so.1, run with hgc's
+# in test_crystal, test_ecl, test_fauhdlc, test_guile and test_lilypond.
 for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m python3 binutils crystal \
-           ecl fauhdlc; do
+           ecl fauhdlc guile-3.0 lilypond; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -11,12 +11,15 @@
  *     notifier, replacing with ofn/ocd; disappearing links, general and
  *     on the holder, long links, move and unregister codes;
  *   - typed allocation: only described words keep objects alive;
+ *   - kinds: a mark procedure's GC_MARK_AND_PUSH keeps objects alive, a
+ *     length-0 descriptor makes a pointer-free kind, GC_generic_malloc_many
+ *     lists;
  *   - the warning procedure and GC_oom_fn on a heap limit;
  *   - collection events, and threads through the GC_THREADS redirects
  *     (an argument reachable only through pthread_create survives, and so
  *     does a return value or pthread_exit's value between the thread's exit
  *     and the join; unjoined threads keep nothing);
- *   - an unsupported call (GC_new_kind) aborts with a message naming it, so
+ *   - an unsupported call (GC_init_gcj_malloc) aborts with a message naming it, so
  *     does GC_register_disappearing_link of a link outside the heap.
  */
 #define _GNU_SOURCE
@@ -187,6 +190,126 @@ static void test_mark_bits(void)
     GC_push_other_roots_proc previous = GC_get_push_other_roots();
     check_held_by(mark_other, previous, "marked");
     CHECK(marked_seen >= 16);
+}
+
+/* Kinds with a mark procedure, Guile's way: GC_new_kind(GC_new_free_list(),
+ * GC_MAKE_PROC(GC_new_proc(proc), env), 0, 1); objects from
+ * GC_generic_malloc whose procedure marks, with GC_MARK_AND_PUSH, objects
+ * held only in malloc memory (they survive, and die once it stops) and
+ * gets its env back; a length-0 descriptor gives a pointer-free kind; and
+ * GC_generic_malloc_many's lists of the predefined kinds, which the
+ * program owns. */
+#define PROC_ENV 5
+static void **proc_held;      /* malloc memory */
+static int proc_marks;        /* procedure calls that marked */
+static int proc_bad;          /* calls with a wrong env or stack */
+static struct GC_ms_entry *hold_proc(GC_word *addr, struct GC_ms_entry *msp,
+                                     struct GC_ms_entry *lim, GC_word env)
+{
+    if (env != PROC_ENV || !msp || msp >= lim) {
+        proc_bad++;
+        return msp;
+    }
+    if (addr[0] != 0x686f6c64) /* "hold": set once initialized */
+        return msp;
+    for (int i = 0; i < 8; i++)
+        msp = GC_MARK_AND_PUSH(proc_held[i], msp, lim, NULL);
+    proc_marks++;
+    return msp;
+}
+
+static TEST_NOINLINE void make_held(void **wl)
+{
+    for (int i = 0; i < 8; i++) {
+        proc_held[i] = GC_MALLOC_ATOMIC(24);
+        CHECK(proc_held[i] != NULL);
+        ((unsigned char *)proc_held[i])[23] = 0x5a;
+        wl[i] = proc_held[i];
+        GC_GENERAL_REGISTER_DISAPPEARING_LINK(&wl[i], proc_held[i]);
+    }
+}
+
+static GC_word *volatile holder;
+
+/* Pushes an entry itself, as Boehm's own procedures may and hgc's must not. */
+static struct GC_ms_entry *self_push(GC_word *addr, struct GC_ms_entry *msp,
+                                     struct GC_ms_entry *lim, GC_word env)
+{
+    (void)addr, (void)lim, (void)env;
+    return msp + 1;
+}
+
+static TEST_NOINLINE void fill_unscanned(void **a, void **wl)
+{
+    for (int i = 0; i < 8; i++) {
+        a[i] = GC_MALLOC(32);
+        CHECK(a[i] != NULL);
+        wl[i] = a[i];
+        GC_GENERAL_REGISTER_DISAPPEARING_LINK(&wl[i], a[i]);
+    }
+}
+static void test_kinds(void)
+{
+    unsigned proc = GC_new_proc(hold_proc);
+    int kind = (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(proc, PROC_ENV), 0, 1);
+    int atomic_kind = (int)GC_new_kind(GC_new_free_list(), 0 | GC_DS_LENGTH, 0, 0);
+    CHECK(kind > GC_I_NORMAL && atomic_kind > kind);
+    proc_held = calloc(8, sizeof *proc_held);
+    void **wl = calloc(8, sizeof *wl);
+    CHECK(proc_held && wl);
+    holder = GC_generic_malloc(4 * sizeof(GC_word), kind);
+    CHECK(holder != NULL && holder[0] == 0 && holder[3] == 0);
+    holder[0] = 0x686f6c64;
+    make_held(wl);
+    test_collect_n(2);
+    test_churn(2 * MiB);
+    for (int i = 0; i < 8; i++)
+        CHECKF(wl[i] == proc_held[i] && ((unsigned char *)proc_held[i])[23] == 0x5a,
+               "object %d, marked by a mark procedure, was freed", i);
+    CHECK(proc_marks >= 2 && proc_bad == 0);
+    holder[0] = 0; /* the procedure marks nothing now */
+    test_collect_n(2);
+    int dead = 0;
+    for (int i = 0; i < 8; i++)
+        dead += wl[i] == NULL;
+    CHECKF(dead >= 6, "only %d of 8 objects died once the procedure stopped marking", dead);
+    for (int i = 0; i < 8; i++)
+        GC_unregister_disappearing_link(&wl[i]);
+    free(wl);
+    free(proc_held);
+
+    /* A pointer-free kind: pointers stored in it keep nothing alive. */
+    void **a = GC_generic_malloc(8 * sizeof(void *), atomic_kind);
+    CHECK(a != NULL && GC_size(a) >= 8 * sizeof(void *));
+    wl = calloc(8, sizeof *wl);
+    CHECK(wl != NULL);
+    fill_unscanned(a, wl);
+    test_collect_n(2);
+    dead = 0;
+    for (int i = 0; i < 8; i++)
+        dead += wl[i] == NULL;
+    CHECKF(dead >= 6, "%d of 8 objects held only by a pointer-free kind's object survived",
+           8 - dead);
+    for (int i = 0; i < 8; i++)
+        GC_unregister_disappearing_link(&wl[i]);
+    free(wl);
+
+    /* GC_generic_malloc_many: linked through word 0, rest zeroed (normal
+     * kind), and the caller's from then on. */
+    for (int k = GC_I_PTRFREE; k <= GC_I_NORMAL; k++) {
+        void *list;
+        GC_generic_malloc_many(48, k, &list);
+        int n = 0;
+        for (void **p = list; p; p = *p, n++) {
+            CHECK(GC_base(p) == p && GC_size(p) >= 48);
+            if (k == GC_I_NORMAL)
+                CHECK(p[1] == NULL && p[5] == NULL);
+        }
+        CHECKF(n >= 16, "GC_generic_malloc_many(48, %d) gave %d objects", k, n);
+    }
+    void *list;
+    GC_generic_malloc_many(16, kind, &list);
+    CHECK(list != NULL && GC_base(list) == list);
 }
 
 /* Finalizers and disappearing links. */
@@ -503,9 +626,9 @@ static void test_threads_and_events(void)
     CHECK(!sigismember(&set, GC_get_suspend_signal())); /* never blocked */
 }
 
-/* A call of Boehm's marking interface that hgc does not support: a child
- * that must die naming it. */
-void GC_new_kind(void); /* gc_mark.h's has arguments; none are read */
+/* A call of Boehm's interface that hgc does not support: a child that
+ * must die naming it. */
+void GC_init_gcj_malloc(void); /* gc_gcj.h's has arguments; none are read */
 
 /* The child prints "TEST-ADDR p" (its own address of static_link) first;
  * %p in line stands for it. */
@@ -529,16 +652,52 @@ static char static_link[16] __attribute__((aligned(8)));
 
 static void test_unsupported(void)
 {
-    death_case("new_kind", "hgc: GC_new_kind is not supported (custom object kinds and "
-                           "mark procedures; see docs/COMPAT.md)");
+    death_case("gcj", "hgc: GC_init_gcj_malloc is not supported (Java-style objects, "
+                      "gc_gcj.h; see docs/COMPAT.md)");
+    death_case("bad_kind", "hgc: GC_generic_malloc(16, 40): kind 40 was not made by GC_new_kind");
+    death_case("bad_proc", "hgc: GC_new_kind: descriptor 0xfe names mark procedure 63, which "
+                           "GC_new_proc did not make");
+    death_case("push_outside", "hgc: GC_mark_and_push(%p) called outside marking");
+    death_case("many_kinds", "hgc: GC_new_kind: no more kinds (hgc makes at most 13)");
+    death_case("self_push", "hgc: mark procedure %p pushed 1 entries on the mark stack "
+                            "itself: hgc's procedures must push with GC_mark_and_push (see "
+                            "docs/COMPAT.md)");
+    death_case("unc_kind", "hgc: GC_generic_malloc_uncollectable(16, 4): uncollectable "
+                           "objects of a kind with a mark procedure are not supported");
     death_case("link_outside", "hgc: GC_register_disappearing_link(%p): the link is not "
                                "inside an object of the heap");
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "new_kind") == 0) {
-        GC_new_kind();
+    if (argc > 1 && strcmp(argv[1], "bad_kind") == 0)
+        return GC_generic_malloc(16, 40) != NULL;
+    if (argc > 1 && strcmp(argv[1], "bad_proc") == 0)
+        return (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(63, 0), 0, 1);
+    if (argc > 1 && strcmp(argv[1], "push_outside") == 0) {
+        fprintf(stderr, "TEST-ADDR %p\n", (void *)static_link);
+        struct GC_ms_entry e[1];
+        return GC_mark_and_push(static_link, e, e + 1, NULL) != e;
+    }
+    if (argc > 1 && strcmp(argv[1], "many_kinds") == 0) {
+        unsigned p = GC_new_proc(self_push);
+        for (int i = 0; i < 20; i++)
+            GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(p, 0), 0, 1);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "self_push") == 0) {
+        fprintf(stderr, "TEST-ADDR %p\n", (void *)(uintptr_t)self_push);
+        int k = (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(GC_new_proc(self_push), 0), 0, 1);
+        holder = GC_generic_malloc(32, k);
+        GC_gcollect();
+        return holder == NULL;
+    }
+    if (argc > 1 && strcmp(argv[1], "unc_kind") == 0) {
+        int k = (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(GC_new_proc(self_push), 0), 0, 1);
+        return GC_generic_malloc_uncollectable(16, k) != NULL;
+    }
+    if (argc > 1 && strcmp(argv[1], "gcj") == 0) {
+        GC_init_gcj_malloc();
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "link_outside") == 0) {
@@ -552,6 +711,7 @@ int main(int argc, char **argv)
     test_roots_and_unc();
     test_other_roots();
     test_mark_bits();
+    test_kinds();
     test_finalization();
     test_typed();
     test_limits();

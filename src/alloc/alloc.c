@@ -242,10 +242,24 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
     crit_exit(t);
 }
 
+int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env, bool world_locked)
+{
+    if (!world_locked)
+        threads_lock();
+    int k = kind_add(scan, mark, env);
+    if (k >= 0) {
+        central_add_kind((unsigned)k);
+        kind_publish((unsigned)k);
+    }
+    if (!world_locked)
+        threads_unlock();
+    return k;
+}
+
 void alloc_release_cache(thread_rec *t)
 {
     crit_enter(t);
-    for (unsigned k = 0; k < NKINDS; k++)
+    for (unsigned k = 0; k < kind_count(); k++)
         for (unsigned c = 1; c < NCLASSES; c++) {
             span *s = t->tc.cur[k][c];
             if (!s)
@@ -293,7 +307,7 @@ void alloc_sweep_large(void)
 void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead)
 {
     const uint64_t dead8 = dead * 0x0101010101010101ull;
-    for (unsigned k = 0; k < NKINDS; k++)
+    for (unsigned k = 0; k < kind_count(); k++)
         for (unsigned c = 1; c < NCLASSES; c++) {
             span *s = tc->cur[k][c];
             if (!s)
@@ -316,7 +330,7 @@ void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead)
 
 void alloc_clear_cache_marks(tcache *tc)
 {
-    for (unsigned k = 0; k < NKINDS; k++)
+    for (unsigned k = 0; k < kind_count(); k++)
         for (unsigned c = 1; c < NCLASSES; c++) {
             span *s = tc->cur[k][c];
             if (s)

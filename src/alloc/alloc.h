@@ -184,6 +184,10 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
 /* Also registers the thread hooks: a registering thread's home gets its
  * central lists, a leaving one gives its cached spans back. */
 void alloc_init(void);
+/* A new kind (kind.h) with its central lists; its number, or -1 when
+ * NKINDS exist.  Takes the world lock unless world_locked says the caller
+ * holds it; never inside a critical section. */
+int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env, bool world_locked);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL
  * when memory is exhausted. */

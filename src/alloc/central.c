@@ -120,24 +120,39 @@ void central_init(void)
     threads_on_register(home_init);
 }
 
-/* The registration hook (threads.h): a thread registers (world lock held): set up the central lists of its
- * home, if not yet done, before it allocates. */
+/* Set up h's central lists of kind k.  Only kinds that exist are set up:
+ * the table has room for NKINDS, most of it never touched. */
+static void kind_centrals_init(home_centrals *h, unsigned k)
+{
+    for (int c = 0; c < NCLASSES; c++) {
+        central *ce = &h->c[k][c];
+        pthread_mutex_init(&ce->lock, &central_lock_attr);
+        span_list_init(&ce->partial);
+        span_list_init(&ce->full);
+        span_list_init(&ce->old);
+        span_list_init(&ce->unswept);
+    }
+}
+
+/* The registration hook (threads.h): a thread registers (world lock
+ * held): set up the central lists of its home, if not yet done, before it
+ * allocates.  Kinds are added under the same lock (central_add_kind). */
 static void home_init(thread_rec *t)
 {
     unsigned home = t->home;
     if (home_of(home))
         return;
     home_centrals *h = meta_alloc(sizeof *h);
-    for (int k = 0; k < NKINDS; k++)
-        for (int c = 0; c < NCLASSES; c++) {
-            central *ce = &h->c[k][c];
-            pthread_mutex_init(&ce->lock, &central_lock_attr);
-            span_list_init(&ce->partial);
-            span_list_init(&ce->full);
-            span_list_init(&ce->old);
-            span_list_init(&ce->unswept);
-        }
+    for (unsigned k = 0; k < kind_count(); k++)
+        kind_centrals_init(h, k);
     atomic_store_explicit(&homes[home], h, memory_order_release);
+}
+
+void central_add_kind(unsigned k)
+{
+    for (unsigned i = 0; i < NHOMES; i++)
+        if (home_of(i))
+            kind_centrals_init(home_of(i), k);
 }
 
 /* Put s on ce's list `id` (PARTIAL, FULL or OLD), ce locked, s held
@@ -237,8 +252,9 @@ static bool sweep_one_any(void)
         home_centrals *h = home_of((start + i) % NHOMES);
         if (!h || atomic_load_explicit(&h->unswept, memory_order_relaxed) == 0)
             continue;
-        for (unsigned j = 0; j < NKINDS * NCLASSES; j++) {
-            unsigned cell = (start + j) % (NKINDS * NCLASSES);
+        unsigned cells = kind_count() * NCLASSES;
+        for (unsigned j = 0; j < cells; j++) {
+            unsigned cell = (start + j) % cells;
             central *ce = &h->c[cell / NCLASSES][cell % NCLASSES];
             if (atomic_load_explicit(&ce->nunswept, memory_order_relaxed) == 0)
                 continue; /* a hint; the pop below re-checks under the lock */
@@ -271,14 +287,18 @@ span *central_pages(size_t npages, enum span_state state)
 /* Whether a wholly free span of class cls is handed out by bumping (see
  * BUMP_MAX) rather than through a free list.  Not in stress mode (whose
  * slow path hands out one object at a time) nor in debug builds (free
- * slots carry poison). */
-static bool bump_class(unsigned cls)
+ * slots carry poison).  Nor for kinds with a mark function: a slot that a
+ * stale pointer reaches must be either the program's object or a free
+ * slot (alloc.h), which the marker does not show to the function -- never
+ * a bump slot, which may hold the span's old data. */
+static bool bump_class(unsigned kind, unsigned cls)
 {
 #ifdef HGC_DEBUG
+    (void)kind;
     (void)cls;
     return false;
 #else
-    return hgc__class_size[cls] <= BUMP_MAX && !hgc__gc_stress;
+    return hgc__class_size[cls] <= BUMP_MAX && !hgc__gc_stress && kind_scan(kind) != SCAN_PROC;
 #endif
 }
 
@@ -286,7 +306,7 @@ static bool bump_class(unsigned cls)
  * caller bumps through it. */
 static void fresh_span(span *s, unsigned cls, bool *bump)
 {
-    *bump = bump_class(cls);
+    *bump = bump_class(s->kind, cls);
     if (*bump) {
         s->free = NULL;
         s->nfree = s->nelems;
@@ -453,7 +473,7 @@ void alloc_prepare_sweep(bool major)
         if (!h)
             continue;
         size_t n = 0;
-        for (unsigned k = 0; k < NKINDS; k++) {
+        for (unsigned k = 0; k < kind_count(); k++) {
             uint64_t used = atomic_load_explicit(&h->used[k], memory_order_relaxed);
             for (uint64_t bits = used; bits; bits &= bits - 1) {
                 central *ce = &h->c[k][__builtin_ctzll(bits)];
@@ -518,7 +538,7 @@ void alloc_verify_lists(void)
         if (!h)
             continue;
         size_t unswept = 0;
-        for (unsigned k = 0; k < NKINDS; k++)
+        for (unsigned k = 0; k < kind_count(); k++)
             for (unsigned c = 1; c < NCLASSES; c++) {
                 central *ce = &h->c[k][c];
                 uint32_t np = verify_list(ce, &ce->partial, hi, k, c, LIST_PARTIAL, "partial");

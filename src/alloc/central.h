@@ -18,6 +18,9 @@ extern INTERNAL uint32_t hgc__batch[NCLASSES];
 
 /* Lock attributes, batch sizes, the thread registration hook. */
 void central_init(void);
+/* Kind k is being added (alloc_kind_create): set up its lists in every
+ * home.  World lock held. */
+void central_add_kind(unsigned k);
 /* A span of class cls with free slots in s->free (or, if that is empty, a
  * batch in s->xfree, or if *bump is set, wholly free), taken off every
  * list: from the caller's home, else another's, else fresh pages; NULL

@@ -19,6 +19,7 @@
 #include "mutator/stw.h"
 #include "base/util.h"
 #include "base/trace.h"
+#include "mark/mark.h"
 #include "mark/verify.h"
 
 #define API HGC_API
@@ -253,6 +254,36 @@ API void *hgc_base(const void *p)
     return (void *)object_of(p, &size);
 }
 
+/* ------------------------------------------------------------------ kinds */
+
+API int hgc_kind_create(hgc_mark_fn mark, void *env)
+{
+    if (!mark)
+        hgc__fatal("hgc_kind_create: the mark function is NULL");
+    hgc_init();
+    return alloc_kind_create(SCAN_PROC, mark, env, false);
+}
+
+/* Die unless kind came from hgc_kind_create. */
+static NOINLINE void bad_kind(int kind)
+{
+    hgc__fatal("hgc_malloc_kind: %d is not a kind made by hgc_kind_create", kind);
+}
+
+HOT_ENTRY API void *hgc_malloc_kind(size_t n, int kind)
+{
+    if (unlikely((unsigned)kind - KIND_FIRST_CUSTOM >= kind_count() - KIND_FIRST_CUSTOM))
+        bad_kind(kind);
+    return alloc_fast(n, (unsigned)kind);
+}
+
+API void hgc_mark_word(hgc_mark_state *st, const void *p) { mark_state_word(st, (uintptr_t)p); }
+
+API void hgc_mark_range(hgc_mark_state *st, const void *lo, const void *hi)
+{
+    mark_state_range(st, (uintptr_t)lo, (uintptr_t)hi);
+}
+
 API void *hgc_realloc(void *p, size_t n)
 {
     if (!p)
@@ -270,6 +301,8 @@ API void *hgc_realloc(void *p, size_t n)
     void *q;
     if (kind == KIND_TYPED)
         q = hgc_malloc_typed(n, *layout_word(s, (uintptr_t)p));
+    else if (kind >= KIND_FIRST_CUSTOM)
+        q = hgc_malloc_kind(n, (int)kind);
     else if (atomic_load_explicit(&s->registered, memory_order_relaxed) &&
              finalize_is_uncollectable(p))
         q = kind == KIND_ATOMIC ? hgc_malloc_atomic_uncollectable(n) : hgc_malloc_uncollectable(n);

@@ -4,9 +4,9 @@
  * the whole collector, so it may also use internal hooks (collector.h,
  * finalize.h) for what programs do to Boehm's variables directly.
  *
- * Threads, stacks and blocking are in gc_threads.c; the calls of Boehm's
- * low-level marking interface that hgc does not support in
- * gc_unsupported.c.  docs/COMPAT.md says what maps to what.
+ * Threads, stacks and blocking are in gc_threads.c; Boehm's low-level
+ * marking interface (kinds, mark procedures, other roots) in gc_mark.c.
+ * docs/COMPAT.md says what maps to what.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -48,7 +48,8 @@ char *GC_stackbottom;
 int GC_use_entire_heap;
 GC_oom_func GC_oom_fn;
 GC_finalizer_notifier_proc GC_finalizer_notifier;
-/* Read by some runtimes' own mark code; kept to the heap's bounds. */
+/* Read by runtimes' mark procedures (GC_MARK_AND_PUSH); kept to the
+ * heap's bounds, which only grow, at every stop of the world. */
 void *GC_least_plausible_heap_addr;
 void *GC_greatest_plausible_heap_addr;
 
@@ -109,8 +110,10 @@ static void on_collect_event(enum collect_event ev)
     };
     if (ev == COLLECT_START && start_proc)
         start_proc();
-    if (ev == COLLECT_POST_STOP_WORLD)
+    if (ev == COLLECT_POST_STOP_WORLD) {
         apply_stackbottom();
+        update_bounds(); /* the heap may have grown: mark procedures test these */
+    }
     if (ev == COLLECT_END) {
         collector_stats cs;
         collector_get_stats(&cs);
@@ -243,36 +246,6 @@ int GC_posix_memalign(void **out, size_t align, size_t n)
         return ENOMEM;
     *out = p;
     return 0;
-}
-
-void *GC_generic_malloc(size_t n, int kind)
-{
-    switch (kind) {
-    case GC_I_PTRFREE: return hgc_malloc_atomic(n);
-    case GC_I_NORMAL: return hgc_malloc(n);
-    case 2: return hgc_malloc_uncollectable(n);       /* Boehm's UNCOLLECTABLE */
-    case 3: return hgc_malloc_atomic_uncollectable(n); /* AUNCOLLECTABLE */
-    default:
-        hgc__fatal("GC_generic_malloc(%zu, %d): custom object kinds are not supported", n,
-                   kind);
-    }
-}
-
-/* About a page worth of objects, linked through their first word. */
-void *GC_malloc_many(size_t n)
-{
-    if (n < sizeof(void *))
-        n = sizeof(void *);
-    size_t count = n >= 4096 ? 1 : 4096 / n;
-    void *list = NULL;
-    for (size_t i = 0; i < count; i++) {
-        void **p = hgc_malloc(n);
-        if (!p)
-            break;
-        *p = list;
-        list = p;
-    }
-    return list;
 }
 
 void *GC_base(void *p) { return hgc_base(p); }

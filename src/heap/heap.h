@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
+#include "heap/kind.h"
 
 #define PAGE_SHIFT 13
 #define PAGE_SIZE ((size_t)1 << PAGE_SHIFT)
@@ -51,10 +52,10 @@
 #define ADDRESS_BITS 48
 #define ARENA_TABLE_SIZE ((size_t)1 << (ADDRESS_BITS - ARENA_SHIFT))
 
-/* Object kinds.  A span holds objects of exactly one kind.  A TYPED object
- * carries its layout (layout.h) in its last word, so one span holds objects
- * of many types; the marker scans only the words the layout names. */
-enum { KIND_SCANNED = 0, KIND_ATOMIC = 1, KIND_TYPED = 2, NKINDS = 3 };
+/* Object kinds (kind.h).  A span holds objects of exactly one kind.  A
+ * TYPED object carries its layout (layout.h) in its last word, so one span
+ * holds objects of many types; the marker scans only the words the layout
+ * names. */
 
 /* Size classes: 16-byte steps to 128, then four classes per doubling up to
  * SMALL_MAX.  Anything larger is a large object with a span of its own. */
@@ -85,7 +86,7 @@ typedef struct span {
     size_t npages;
     uint8_t *marks;          /* mark byte of the first granule (side table) */
     _Atomic uint8_t state;   /* enum span_state */
-    uint8_t kind;            /* KIND_* */
+    uint8_t kind;            /* kind.h: KIND_* or a program's kind */
     uint8_t sizeclass;       /* 0 for large and free spans */
     _Atomic uint8_t list;    /* enum span_list_id; relaxed, see central.c */
     bool needzero;           /* memory may hold old data (not fresh from the OS) */
@@ -133,15 +134,17 @@ static inline void *xfree_top(uintptr_t w) { return (void *)(w & (XFREE_ONE - 1)
 static inline uint32_t xfree_count(uintptr_t w) { return (uint32_t)(w >> XFREE_SHIFT); }
 
 /* Page info, the marker's shortcut past the span descriptor: for each page
- * of a small-object span, (page index within the span) << 8 | kind << 6 |
- * class; 0 for every page of free and large spans.  Written by the thread
+ * of a small-object span, (page index within the span) << 8 | scan class
+ * of its kind (kind.h) << 6 | size class; 0 for every page of free and
+ * large spans.  Written by the thread
  * that holds the span exclusively, inside a critical section, so a marker
  * running with the world stopped always sees a complete span. */
 #define PINFO_CLASS_MASK 0x3f
 #define PINFO_KIND_SHIFT 6
 #define PINFO_PAGE_SHIFT 8
 _Static_assert(NCLASSES <= PINFO_CLASS_MASK + 1, "page info holds the class in 6 bits");
-_Static_assert(NKINDS <= 4, "page info holds the kind in 2 bits");
+_Static_assert(SCAN_WORDS <= 3 && SCAN_TYPED <= 3 && SCAN_PROC <= 3 && SCAN_NONE <= 3,
+               "page info holds the scan class in 2 bits");
 /* The page index fits in 8 bits because hgc__class_pages is a uint8_t. */
 
 typedef struct arena {
@@ -310,8 +313,8 @@ void pageheap_set_limit(size_t bytes);
 /* Try without growing the heap. */
 span *pageheap_alloc_nogrow(size_t npages, enum span_state state);
 void pageheap_free(span *s);
-/* Make a fresh SPAN_SMALL span hold class cls of the given kind: descriptor
- * fields and page info.  The caller holds s exclusively. */
+/* Make a fresh SPAN_SMALL span hold class cls of the given kind (kind.h):
+ * descriptor fields and page info.  The caller holds s exclusively. */
 void pageheap_set_small(span *s, unsigned kind, unsigned cls);
 /* Give back to the OS the pages of free spans that stayed free for at least
  * `age` collections, as long as the heap maps more than `keep` bytes. */

@@ -360,7 +360,7 @@ void pageheap_set_small(span *s, unsigned kind, unsigned cls)
                    (size_t)s->nelems * s->elem_size <= s->npages * PAGE_SIZE,
                "span %p of class %u: %u slots of %zu bytes in %zu pages", (void *)s->base, cls,
                s->nelems, s->elem_size, s->npages);
-    set_pinfo(s, (uint16_t)(kind << PINFO_KIND_SHIFT | cls), true);
+    set_pinfo(s, (uint16_t)(kind_scan(kind) << PINFO_KIND_SHIFT | cls), true);
 }
 
 void pageheap_free(span *s)

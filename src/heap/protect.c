@@ -67,8 +67,11 @@ static bool protect_arena(arena *a, void *arg)
                                                          : (span_end - a->base) >> PAGE_SHIFT;
         memset(&a->protect[pg], 0, end_pg - pg);
         pg = end_pg;
+        /* Pointer-free spans need no watching, and minor collections run
+         * the mark function of every old object of a SCAN_PROC kind
+         * whether its page was written or not (gen.c). */
         if (!apply || atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_FREE ||
-            s->kind == KIND_ATOMIC)
+            kind_scan(s->kind) == SCAN_NONE || kind_scan(s->kind) == SCAN_PROC)
             continue;
         s->has_old = true;
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)

@@ -63,9 +63,9 @@ static bool any_old(const span *s, uint32_t first, uint32_t last)
  * for protection. */
 static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push, size_t *bytes)
 {
-    if (s->kind == KIND_ATOMIC)
+    unsigned scan = kind_scan(s->kind);
+    if (scan == SCAN_NONE || scan == SCAN_PROC) /* push_proc_objects pushes SCAN_PROC's */
         return;
-    bool typed = s->kind == KIND_TYPED;
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE) {
         if (*span_mark_of(s, s->base) != MARK_OLD)
             return;
@@ -77,7 +77,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push
         if (lo < hi) {
             *bytes += hi - lo;
             if (push) {
-                mark_push_range(lo, hi, typed);
+                mark_push_range(lo, hi, scan);
                 /* A page of s in this arena (s may begin in an earlier one). */
                 a->protect[(lo >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = 1;
             }
@@ -96,7 +96,7 @@ static void push_old_in(arena *a, span *s, uintptr_t lo, uintptr_t hi, bool push
         uintptr_t obj = s->base + (uintptr_t)i * size;
         if (*span_mark_of(s, obj) == MARK_OLD) {
             if (push)
-                mark_push_range(obj, obj + size, typed);
+                mark_push_range(obj, obj + size, scan);
             *bytes += size;
             found = true;
         }
@@ -222,6 +222,43 @@ static bool push_arena(arena *a, void *arg)
     return os_wt_each_written(a->base, a->base + ARENA_SIZE, push_old_written, ps);
 }
 
+/* Objects with a mark function.  Such a function may mark from memory
+ * that hgc does not watch (a runtime's own stacks, malloc'd tables), so no
+ * written page tells when what it marks has changed: a minor collection
+ * runs it for every old object of its kind, as a root.  (Their spans are
+ * never protected: protect.c.)  Young ones are run when reached, as in a
+ * major collection. */
+static void push_proc_span(span *s, void *arg)
+{
+    size_t *bytes = arg;
+    if (kind_scan(s->kind) != SCAN_PROC)
+        return;
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE) {
+        if (*span_mark_of(s, s->base) == MARK_OLD) {
+            mark_push_range(s->base, s->base + s->req_size, SCAN_PROC);
+            *bytes += s->elem_size;
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < s->nelems; i++) {
+        uintptr_t obj = s->base + (uintptr_t)i * s->elem_size;
+        if (*span_mark_of(s, obj) != MARK_OLD)
+            continue;
+        mark_push_range(obj, obj + s->elem_size, SCAN_PROC);
+        *bytes += s->elem_size;
+        if (mark_pending() >= PUSH_DEFER_AT)
+            mark_drain();
+    }
+}
+
+static size_t push_proc_objects(void)
+{
+    size_t bytes = 0;
+    if (atomic_load_explicit(&hgc__proc_kinds, memory_order_relaxed) != 0)
+        pageheap_each_span(push_proc_span, &bytes);
+    return bytes;
+}
+
 enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
 {
     vec_truncate(&written, 0);
@@ -249,6 +286,7 @@ enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
             push_old_run(&ps, r.lo, r.hi);
         }
     }
+    *old_bytes += push_proc_objects();
     return GEN_PUSH_OK;
 }
 

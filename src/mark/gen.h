@@ -47,8 +47,9 @@ void gen_init(void);
 /* Minor collections are possible now. */
 bool gen_minor_possible(void);
 /* World stopped, before the roots of a minor collection: push every old
- * object on a written page (draining some of them when there are many);
- * their bytes go to *old_bytes.  Unless OK, nothing is marked yet and the
+ * object on a written page, and every old object of a kind with a mark
+ * function (draining some of them when there are many); their bytes go to
+ * *old_bytes.  Unless OK, nothing is marked yet and the
  * collection must be major, after mark_begin() again: FAILED, the kernel
  * could not tell; TOO_MUCH, the written old objects passed `limit` bytes
  * (counting stopped there). */

@@ -68,8 +68,17 @@ extern INTERNAL void (*hgc__push_other_roots)(void);
 void mark_thread_stacks(void);
 void mark_drain(void);
 /* Push [lo, hi) to be scanned, an old object (or a window of a large one)
- * that is marked already (gen.c); typed: scan by its layout. */
-void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed);
+ * that is marked already (gen.c), as its scan class says (kind.h): by its
+ * layout, by its kind's mark function (then lo is the object, whole), or
+ * every word. */
+void mark_push_range(uintptr_t lo, uintptr_t hi, unsigned scan);
+/* Inside a kind's mark function (kind.h), on the marker that runs it: mark
+ * what word w points into, as a conservative root word would; or every
+ * word of [lo, hi).  Whatever they mark is scanned later, never inside the
+ * call, so a mark function's stack depth does not grow with the heap. */
+struct hgc_mark_state;
+void mark_state_word(struct hgc_mark_state *st, uintptr_t w);
+void mark_state_range(struct hgc_mark_state *st, uintptr_t lo, uintptr_t hi);
 /* Entries waiting on the collecting thread's mark stack. */
 size_t mark_pending(void);
 /* Finalization (finalize.c), world stopped, after the roots are drained;

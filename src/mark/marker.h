@@ -15,13 +15,22 @@
 
 #include "heap/heap.h"
 
-/* Words [lo, hi) to scan.  Objects are 16-byte aligned, so bit 0 of lo is
- * free: it is set for a typed object (or a piece of a large one), whose
- * words are scanned only where its layout says (scan_typed). */
+/* Words [lo, hi) to scan.  Objects are 16-byte aligned, so the low bits
+ * of lo are free for a tag: ENTRY_TYPED for a typed object (or a piece of a
+ * large one), whose words are scanned only where its layout says
+ * (scan_typed); ENTRY_PROC for an object whose kind's mark function says
+ * what it refers to (run_mark_fn), never cut into pieces. */
 typedef struct mark_entry {
     uintptr_t lo, hi;
 } mark_entry;
 #define ENTRY_TYPED ((uintptr_t)1)
+#define ENTRY_PROC ((uintptr_t)2)
+#define ENTRY_TAGS (ENTRY_TYPED | ENTRY_PROC)
+
+/* The tag of an object of scan class `scan` (kind.h), not SCAN_NONE. */
+static inline uintptr_t entry_tag(unsigned scan) { return scan; }
+_Static_assert(SCAN_WORDS == 0 && SCAN_TYPED == ENTRY_TYPED && SCAN_PROC == ENTRY_PROC,
+               "scan classes are entry tags");
 
 #define MAX_MARKERS 16
 #define PACKET_ENTRIES 512

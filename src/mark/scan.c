@@ -22,6 +22,7 @@
  */
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "base/check.h"
 #include "base/util.h"
 #include "heap/heap.h"
@@ -58,11 +59,12 @@ static enum mark_mode mode;
 static uint8_t survivor_now = MARK_SURVIVOR_A, survivor_before = MARK_SURVIVOR_B;
 /* Bytes marked in earlier phases of this collection. */
 static size_t counted_old, counted_survivor;
-/* Promotion list entries: lo is the object with these flags in its low
- * bits (objects are 16-byte aligned); hi its end, or its span if large.
- * Pointer-free objects are never listed: they become old at once. */
-#define PROMO_TYPED ENTRY_TYPED
+/* Promotion list entries: lo is the object with its entry tag (marker.h)
+ * and PROMO_LARGE in its low bits (objects are 16-byte aligned); hi its
+ * end, or its span if large.  Pointer-free objects are never listed: they
+ * become old at once. */
 #define PROMO_LARGE ((uintptr_t)4)
+_Static_assert((PROMO_LARGE & ENTRY_TAGS) == 0 && PROMO_LARGE < GRANULE, "promotion flags fit");
 static size_t limit;          /* stack entries per marker, SIZE_MAX = none */
 _Atomic bool hgc__mark_overflowed;
 /* hgc__heap_below and hgc__heap_end (heap.h), snapshot for the cycle (the
@@ -195,9 +197,10 @@ static inline void note_protect(arena *a, uintptr_t p)
 /* Push the words of large object s (drained LARGE_CHUNK at a time). */
 static void push_large(marker *m, span *s)
 {
-    if (s->kind == KIND_ATOMIC)
+    unsigned scan = kind_scan(s->kind);
+    if (scan == SCAN_NONE)
         return;
-    uintptr_t tag = s->kind == KIND_TYPED ? ENTRY_TYPED : 0;
+    uintptr_t tag = entry_tag(scan);
     uintptr_t end = s->base + ((s->req_size + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
     marker_push(m, s->base | tag, end);
 }
@@ -214,13 +217,14 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
     uint8_t b = __atomic_load_n(mb, __ATOMIC_RELAXED);
     if (mode == MODE_YOUNG) {
         if (b == survivor_before) {
-            if (s->kind == KIND_ATOMIC) { /* nothing to scan: old at once */
+            unsigned scan = kind_scan(s->kind);
+            if (scan == SCAN_NONE) { /* nothing to scan: old at once */
                 __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
                 m->live_bytes += s->elem_size;
                 return;
             }
             __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
-            uintptr_t tag = PROMO_LARGE | (s->kind == KIND_TYPED ? PROMO_TYPED : 0);
+            uintptr_t tag = PROMO_LARGE | entry_tag(scan);
             if (!promo_push(m, s->base | tag, (uintptr_t)s))
                 push_large(m, s);
             return;
@@ -267,19 +271,19 @@ static inline void cursor_store(marker *m, cursor *c)
     c->live = 0;
 }
 
-/* Phase 2 of a minor collection found small object obj (mark byte *mb)
- * carrying the previous survivor value: list it for promotion.  Works on
- * m's fields, not a cursor's. */
+/* Phase 2 of a minor collection found small object obj (mark byte *mb,
+ * scan class `scan`) carrying the previous survivor value: list it for
+ * promotion.  Works on m's fields, not a cursor's. */
 static NOINLINE void survived_again(marker *m, uint8_t *mb, uintptr_t obj, size_t size,
-                                    unsigned kind)
+                                    unsigned scan)
 {
-    if (kind == KIND_ATOMIC) { /* nothing to scan: old at once */
+    if (scan == SCAN_NONE) { /* nothing to scan: old at once */
         __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
         m->live_bytes += size;
         return;
     }
     __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
-    uintptr_t lo = obj | (kind == KIND_TYPED ? PROMO_TYPED : 0);
+    uintptr_t lo = obj | entry_tag(scan);
     if (promo_push(m, lo, obj + size))
         return;
     m->live_bytes += size; /* a survivor after all: scanned as one */
@@ -332,12 +336,12 @@ scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
         }
         uint8_t *mb = (uint8_t *)(a->mark_bias + (obj >> GRANULE_SHIFT));
         uint8_t b = __atomic_load_n(mb, __ATOMIC_RELAXED);
-        unsigned kind = (pi >> PINFO_KIND_SHIFT) & 3;
+        unsigned scan = (pi >> PINFO_KIND_SHIFT) & 3; /* the kind's scan class */
         if (young) {
             if (b != 0) {
                 if (b == before) {
                     cursor_store(m, c);
-                    survived_again(m, mb, obj, size, kind);
+                    survived_again(m, mb, obj, size, scan);
                     cursor_load(c, m);
                 }
                 continue;
@@ -350,17 +354,15 @@ scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
             note_protect(a, obj);
         }
         c->live += size;
-        if (kind == KIND_ATOMIC)
+        if (scan == SCAN_NONE)
             continue;
-        _Static_assert(KIND_TYPED >> 1 == ENTRY_TYPED && KIND_SCANNED >> 1 == 0,
-                       "the kind gives the entry's tag");
         if (unlikely(c->top == c->cap)) {
             cursor_store(m, c);
-            marker_push(m, obj | kind >> 1, obj + size);
+            marker_push(m, obj | entry_tag(scan), obj + size);
             cursor_load(c, m);
             continue;
         }
-        c->stack[c->top].lo = obj | kind >> 1;
+        c->stack[c->top].lo = obj | entry_tag(scan);
         c->stack[c->top].hi = obj + size;
         c->top++;
     }
@@ -421,6 +423,44 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
             scan_any(m, c, obj + i * sizeof(uintptr_t), obj + (i + 1) * sizeof(uintptr_t));
 }
 
+/* Run the mark function of the kind of object obj, an object start.  A
+ * free slot (a stale pointer reached it) is passed over: the function
+ * sees only objects the program was handed, as a free slot's words
+ * (alloc.h) are no object's.  Bump regions never hold such kinds
+ * (central.c), so every other slot is one the program holds. */
+static NOINLINE void run_mark_fn(marker *m, cursor *c, uintptr_t obj)
+{
+    span *s = pagemap_lookup(obj);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE &&
+        ((const uintptr_t *)obj)[1] == free_tag((const void *)obj))
+        return;
+    const kind_info *k = &hgc__kinds[s->kind];
+    hgc_assert(k->scan == SCAN_PROC && k->mark, "object %p of kind %u has no mark function",
+               (void *)obj, (unsigned)s->kind);
+    cursor_store(m, c);
+    /* The size hgc_size() reports: the slot, or a large object's pages. */
+    k->mark((void *)obj, s->elem_size, (struct hgc_mark_state *)m, k->env);
+    cursor_load(c, m);
+}
+
+NO_SANITIZE_SCAN void mark_state_word(struct hgc_mark_state *st, uintptr_t w)
+{
+    marker *m = (marker *)st;
+    cursor c;
+    cursor_load(&c, m);
+    scan_any(m, &c, (uintptr_t)&w, (uintptr_t)(&w + 1));
+    cursor_store(m, &c);
+}
+
+NO_SANITIZE_SCAN void mark_state_range(struct hgc_mark_state *st, uintptr_t lo, uintptr_t hi)
+{
+    marker *m = (marker *)st;
+    cursor c;
+    cursor_load(&c, m);
+    scan_any(m, &c, lo, hi);
+    cursor_store(m, &c);
+}
+
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
 {
     marker *m = &hgc__markers[0];
@@ -474,10 +514,11 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
         head = (head + 1) % PREFETCH_DEPTH;
         count--;
         /* A small typed object (SMALL_MAX at most) stays whole: scan_typed
-         * finds its layout word at the end of the range. */
-        if (unlikely(hi - (lo & ~ENTRY_TYPED) > LARGE_CHUNK) &&
-            (!(lo & ENTRY_TYPED) || hi - (lo & ~ENTRY_TYPED) > SMALL_MAX)) {
-            uintptr_t mid = (lo & ~ENTRY_TYPED) + LARGE_CHUNK;
+         * finds its layout word at the end of the range.  An object with a
+         * mark function is never cut: the function gets it whole. */
+        if (unlikely(hi - (lo & ~ENTRY_TAGS) > LARGE_CHUNK) && !(lo & ENTRY_PROC) &&
+            (!(lo & ENTRY_TYPED) || hi - (lo & ~ENTRY_TAGS) > SMALL_MAX)) {
+            uintptr_t mid = (lo & ~ENTRY_TAGS) + LARGE_CHUNK;
             if (unlikely(c.top == c.cap)) {
                 cursor_store(m, &c);
                 marker_push(m, mid | (lo & ENTRY_TYPED), hi);
@@ -489,10 +530,14 @@ drain_mode(marker *m, bool shared, size_t budget, const bool young)
             }
             hi = mid;
         }
-        if (unlikely(lo & ENTRY_TYPED))
-            scan_typed(m, &c, lo, hi);
-        else
+        if (unlikely(lo & ENTRY_TAGS)) {
+            if (lo & ENTRY_TYPED)
+                scan_typed(m, &c, lo, hi);
+            else
+                run_mark_fn(m, &c, lo & ~ENTRY_TAGS);
+        } else {
             scan(m, &c, lo, hi, young);
+        }
         if (shared && unlikely(atomic_load_explicit(&hgc__mark_hungry, memory_order_relaxed) != 0) &&
             c.top - c.bot >= 2) {
             cursor_store(m, &c);
@@ -518,8 +563,8 @@ static void push_object(marker *m, span *s, uintptr_t obj)
 {
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
         push_large(m, s);
-    else if (s->kind != KIND_ATOMIC)
-        marker_push(m, obj | (s->kind == KIND_TYPED ? ENTRY_TYPED : 0), obj + s->elem_size);
+    else if (kind_scan(s->kind) != SCAN_NONE)
+        marker_push(m, obj | entry_tag(kind_scan(s->kind)), obj + s->elem_size);
 }
 
 /* Overflow recovery: scan again every object of a scanned span that
@@ -528,7 +573,7 @@ static void push_object(marker *m, span *s, uintptr_t obj)
 void mark_rescan_span(span *s, void *arg)
 {
     (void)arg;
-    if (s->kind == KIND_ATOMIC)
+    if (kind_scan(s->kind) == SCAN_NONE)
         return;
     uint8_t want = mode == MODE_YOUNG ? survivor_now : MARK_OLD;
     uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
@@ -587,9 +632,9 @@ void mark_promote_phase(void)
     mark_drain();
 }
 
-void mark_push_range(uintptr_t lo, uintptr_t hi, bool typed)
+void mark_push_range(uintptr_t lo, uintptr_t hi, unsigned scan)
 {
-    marker_push(&hgc__markers[0], lo | (typed ? ENTRY_TYPED : 0), hi);
+    marker_push(&hgc__markers[0], lo | entry_tag(scan), hi);
 }
 
 size_t mark_pending(void)
@@ -622,9 +667,10 @@ NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
 {
     uintptr_t obj;
     span *s = heap_object_of(p, &obj);
-    if (!s || s->kind == KIND_ATOMIC)
+    if (!s || kind_scan(s->kind) == SCAN_NONE)
         return;
-    if (!skip_self) {
+    /* The mark function decides, about the object itself too. */
+    if (!skip_self || kind_scan(s->kind) == SCAN_PROC) {
         push_object(&hgc__markers[0], s, obj);
         return;
     }

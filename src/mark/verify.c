@@ -71,7 +71,11 @@ static void push(vstate *v, uintptr_t lo, uintptr_t hi, bool typed, uintptr_t la
 
 /* The object w points into, the marker's way but through the span
  * descriptor: start, bytes to scan (0 for pointer-free kinds), size, mark
- * and, for typed objects, the layout value in the word after scan_bytes. */
+ * and, for typed objects, the layout value in the word after scan_bytes.
+ * Objects of kinds with a mark function count as pointer-free here: what
+ * the function marks may lie outside the object, and what it leaves
+ * unmarked inside (a weak reference) is its choice, so the check covers
+ * only what is reachable otherwise. */
 static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t *size,
                       const uint8_t **mark, bool *typed)
 {
@@ -85,15 +89,17 @@ static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t 
             return false; /* tail waste */
         *start = obj;
         *size = s->elem_size;
-        *scan_bytes = s->kind == KIND_ATOMIC ? 0 : s->elem_size;
+        *scan_bytes = kind_scan(s->kind) == SCAN_NONE || kind_scan(s->kind) == SCAN_PROC ? 0 : s->elem_size;
     } else if (state == SPAN_LARGE) {
         *start = s->base;
         *size = s->elem_size;
-        *scan_bytes = s->kind == KIND_ATOMIC ? 0 : (s->req_size + 7) & ~(size_t)7;
+        *scan_bytes = kind_scan(s->kind) == SCAN_NONE || kind_scan(s->kind) == SCAN_PROC
+                          ? 0
+                          : (s->req_size + 7) & ~(size_t)7;
     } else {
         return false;
     }
-    *typed = s->kind == KIND_TYPED;
+    *typed = kind_scan(s->kind) == SCAN_TYPED;
     if (*typed)
         *scan_bytes -= sizeof(uintptr_t); /* the layout word */
     *mark = span_mark_of(s, *start);
