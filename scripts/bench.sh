@@ -94,7 +94,8 @@ START=$(date +%s)
 need=()
 for pkg in libgc-dev:/usr/include/gc.h libmimalloc-dev:/usr/include/mimalloc.h \
            libjemalloc-dev:/usr/include/jemalloc/jemalloc.h \
-           gnuplot-nox:gnuplot cmake:cmake gcc:gcc make:make w3m:w3m; do
+           gnuplot-nox:gnuplot cmake:cmake gcc:gcc make:make w3m:w3m guile-3.0:guile \
+           crystal:crystal ecl:ecl; do
     name=${pkg%%:*} probe=${pkg#*:}
     case "$probe" in
         /*) [ -e "$probe" ] || need+=("$name") ;;
@@ -218,42 +219,64 @@ run_workload pause "$REPS" "$ALL" pause_probe "$PP_NODES" "$PP_ALLOCS"
 run_workload mixed2 "$REPS" "$ALL" mixed_sizes 2 "$MIXED_SLOTS" "$MIXED_STEPS"
 run_workload strings "$REPS" "$ALL" strings "$STRINGS_DOCS"
 
-# A real program: Debian's w3m, linked with libgc.so.1, lays out a big page
-# with the Boehm collector's library and with hgc's (LD_LIBRARY_PATH).
-# Its output must be the same.
+# Real programs, Debian's, linked with libgc.so.1: each runs with the
+# Boehm collector's library and with hgc's (LD_LIBRARY_PATH), back ends
+# alternating, and its output must be the same.
+#   w3m       lays out a big page;
+#   guile     Guile 3.0 runs GCBench in Scheme (bench/real/gcbench.scm,
+#             compiled once beforehand, on Boehm);
+#   crystal   Crystal's compiler builds bench/real/app.cr (JSON, YAML, an
+#             HTTP server: much of the standard library), its code
+#             generators forked as usual, from an empty cache, then runs it;
+#   ecl       ECL's bytecode interpreter runs bench/real/trees.lisp.
+# run_real ID NEEDS INPUT COMMAND...: NEEDS must be installed; the command
+# runs in $TMP/run with INPUT on its standard input.
 run_real() {
-    local rep be line libs
-    if ! command -v w3m >/dev/null 2>&1 || [ ! -x "$BIN/run_program" ]; then
-        log "w3m (or run_program) missing: no real-program row"
+    local id=$1 need=$2 input=$3 rep be line libs t0
+    shift 3
+    if ! command -v "$need" >/dev/null 2>&1 || [ ! -x "$BIN/run_program" ]; then
+        log "$need (or run_program) missing: no $id row"
         return 0
     fi
-    local t0
     t0=$(date +%s)
-    sh "$ROOT/tests/boehm_abi/gen_page.sh" "$W3M_ROWS" >"$TMP/page.html"
-    mkdir -p "$TMP/home"
-    log "workload w3m: w3m -dump of a $W3M_ROWS-row page ($REPS reps; boehm hgc)"
+    log "workload $id: $* ($REPS reps; boehm hgc)"
     for ((rep = 1; rep <= REPS; rep++)); do
         for be in hgc boehm; do
             libs=""
             [ "$be" = hgc ] && libs="LD_LIBRARY_PATH=$ROOT/$BUILD_DIR/compat"
-            if ! line=$(env -i PATH=/usr/bin:/bin HOME="$TMP/home" $libs \
-                        "$BIN/run_program" w3m "$be" "$TMP/page.html" \
-                        w3m -dump -T text/html -cols 80 -O UTF-8 2>"$TMP/stderr"); then
-                log "FAILED: w3m on $be"
-                echo "w3m $be: w3m -dump (exit status)" >>"$FAILS"
+            rm -rf "$TMP/cache"
+            mkdir -p "$TMP/cache" "$TMP/home" "$TMP/run"
+            if ! line=$(cd "$TMP/run" && env -i PATH=/usr/bin:/bin HOME="$TMP/home" \
+                        XDG_CACHE_HOME="$TMP/cache" CRYSTAL_CACHE_DIR="$TMP/cache" $libs \
+                        "$BIN/run_program" "$id" "$be" "$input" "$@" 2>"$TMP/stderr"); then
+                log "FAILED: $id on $be: $(tail -n 3 "$TMP/stderr" | tr '\n' ' ')"
+                echo "$id $be: $* (exit status)" >>"$FAILS"
                 STATUS=1
                 continue
             fi
-            echo "bench_id=w3m rep=$rep ${line#RESULT }" >>"$RUNS"
-            log "  w3m $be: ${line#RESULT name=}"
+            echo "bench_id=$id rep=$rep ${line#RESULT }" >>"$RUNS"
+            log "  $id $be: ${line#RESULT name=}"
         done
     done
-    WORKLOAD_TIMES="$WORKLOAD_TIMES w3m:$(($(date +%s) - t0))s"
+    WORKLOAD_TIMES="$WORKLOAD_TIMES $id:$(($(date +%s) - t0))s"
 }
-run_real
+mkdir -p "$TMP/run"
+sh "$ROOT/tests/boehm_abi/gen_page.sh" "$W3M_ROWS" >"$TMP/page.html"
+run_real w3m w3m "$TMP/page.html" w3m -dump -T text/html -cols 80 -O UTF-8
+if command -v guile >/dev/null 2>&1; then
+    cp "$ROOT/bench/real/gcbench.scm" "$TMP/run/"
+    (cd "$TMP/run" && HOME="$TMP/home" guile --no-auto-compile -c \
+        '(use-modules (system base compile)) (compile-file "gcbench.scm" #:output-file "gcbench.go")' \
+        >/dev/null 2>&1) || log "FAILED: compiling gcbench.scm with guile"
+    run_real guile guile /dev/null guile --no-auto-compile -c '(load-compiled "gcbench.go")'
+fi
+cp "$ROOT/bench/real/app.cr" "$ROOT/bench/real/trees.lisp" "$TMP/run/"
+run_real crystal crystal /dev/null sh -c 'crystal build --no-debug app.cr -o app && ./app'
+run_real ecl ecl /dev/null ecl --norc --load trees.lisp
 
-# The strings checksum and w3m's output do not depend on the back end.
-for id in strings w3m; do
+# The strings checksum and the real programs' output do not depend on the
+# back end.
+for id in strings w3m guile crystal ecl; do
     nsums=$(awk "/^bench_id=$id /" "$RUNS" | tr ' ' '\n' | grep '^checksum=' | sort -u | wc -l)
     if [ "$nsums" -gt 1 ]; then
         log "FAILED: the $id checksums differ between back ends"
@@ -400,6 +423,9 @@ report() {
     row mixed2 "mixed sizes 2T, $((MIXED_STEPS / 1000000))M steps, GC_FREE"
     row strings "strings $STRINGS_DOCS docs"
     row w3m "w3m -dump, $W3M_ROWS-row page (Debian's w3m; hgc: its libgc.so.1)"
+    row guile "Guile 3.0: GCBench in Scheme (hgc: its libgc.so.1)"
+    row crystal "Crystal: compile and run bench/real/app.cr (hgc: its libgc.so.1)"
+    row ecl "ECL: binary trees of depth 16, bytecode (hgc: its libgc.so.1)"
     compat_target
     echo
     echo "Targets:"

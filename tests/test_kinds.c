@@ -173,8 +173,10 @@ static void test_own_words_unscanned(void)
     for (int i = 0; i < 16; i++)
         cleared += links[i] == NULL;
     CHECKF(cleared >= 14, "only %d of 16 objects held by a box's own word were freed", cleared);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 16; i++) {
         CHECK(owners[i]->magic == BOX_MAGIC);
+        CHECK(hgc_weak_unregister(&links[i]) == HGC_OK || links[i] == NULL);
+    }
     CHECK(owner_root->slot == 200);
     free(links);
 }
