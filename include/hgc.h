@@ -29,7 +29,9 @@
  * and keeps the default):
  *   HGC_GOGC=N          collect when the heap grew N percent over the live
  *                       bytes of the last collection (default 100; "off"
- *                       disables automatic collection)
+ *                       disables automatic collection).  The Boehm
+ *                       interface's libgc.so.1 paces as Boehm does unless
+ *                       this is set (docs/COMPAT.md)
  *   HGC_MIN_HEAP=BYTES  no automatic collection below this heap, per
  *                       thread that allocates, up to one per CPU (default
  *                       4M; suffixes K, M, G accepted)

@@ -15,6 +15,8 @@
  *     length-0 descriptor makes a pointer-free kind, GC_generic_malloc_many
  *     lists;
  *   - the warning procedure and GC_oom_fn on a heap limit;
+ *   - pacing as Boehm's free-space divisor sets it (pointer-free live bytes
+ *     counting a quarter), unless HGC_GOGC is set;
  *   - collection events, and threads through the GC_THREADS redirects
  *     (an argument reachable only through pthread_create survives, and so
  *     does a return value or pthread_exit's value between the thread's exit
@@ -478,6 +480,71 @@ static void test_limits(void)
     GC_oom_fn = NULL;
 }
 
+/* Pacing: the library paces as Boehm does, the heap growing between
+ * collections by (2 x live bytes with pointers + a quarter of the
+ * pointer-free ones) / GC_free_space_divisor, unless HGC_GOGC is set.  A
+ * child keeps 8 MiB live -- scanned, or pointer-free -- then allocates
+ * 64 MiB of garbage and reports the collections that took (HGC_MIN_HEAP=1M
+ * keeps the floor out of the way). */
+#define PACE_OBJECTS 65536
+static void **pace_live;
+static TEST_NOINLINE void pace_fill(int atomic)
+{
+    pace_live = GC_MALLOC(PACE_OBJECTS * sizeof(void *));
+    CHECK(pace_live != NULL);
+    for (int i = 0; i < PACE_OBJECTS; i++) {
+        pace_live[i] = atomic ? GC_MALLOC_ATOMIC(112) : GC_MALLOC(112);
+        CHECK(pace_live[i] != NULL);
+    }
+}
+
+static int pace_child(const char *how)
+{
+    if (strcmp(how, "divisor1") == 0)
+        GC_set_free_space_divisor(1);
+    pace_fill(strcmp(how, "atomic") == 0);
+    GC_gcollect();
+    GC_word n0 = GC_get_gc_no();
+    test_churn(64 * MiB);
+    fprintf(stderr, "PACE %lu\n", (unsigned long)(GC_get_gc_no() - n0));
+    CHECK(pace_live[PACE_OBJECTS - 1] != NULL);
+    return 0;
+}
+
+static unsigned long pace_run(const char *how, const char *gogc)
+{
+    const char *env[] = {"HGC_MIN_HEAP=1M", gogc, NULL};
+    char name[32];
+    snprintf(name, sizeof name, "pace_%s", how);
+    test_child c;
+    test_run_case(name, env, &c);
+    unsigned long n = 0;
+    const char *line = strstr(c.err, "PACE ");
+    CHECKF(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 && line &&
+               sscanf(line, "PACE %lu", &n) == 1,
+           "%s: status %d, stderr: %s", name, c.status, c.err);
+    test_child_free(&c);
+    return n;
+}
+
+static void test_pacing(void)
+{
+    if (getenv("HGC_GC_STRESS")) {
+        printf("test_compat_api: pacing not checked under HGC_GC_STRESS (it collects by count)\n");
+        return;
+    }
+    unsigned long boehm = pace_run("scanned", NULL), gogc = pace_run("scanned", "HGC_GOGC=100");
+    unsigned long atomic = pace_run("atomic", NULL), div1 = pace_run("divisor1", NULL);
+    printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (pointer-free live %lu, "
+           "divisor 1 %lu), GOGC=100 %lu\n", boehm, atomic, div1, gogc);
+    /* Budgets for 8 MiB live: 2/3 of it, 1/8 of it (the floor, 1 MiB, then),
+     * twice it, and all of it. */
+    CHECKF(boehm * 4 >= gogc * 5, "Boehm pacing collected %lu times, GOGC=100 %lu", boehm, gogc);
+    CHECKF(atomic >= 2 * boehm, "a pointer-free live set collected %lu times, a scanned one %lu",
+           atomic, boehm);
+    CHECKF(div1 * 5 <= boehm * 3, "divisor 1 collected %lu times, divisor 3 %lu", div1, boehm);
+}
+
 /* Events and thread redirects. */
 static int events[16];
 static void on_event(GC_EventType e)
@@ -696,6 +763,10 @@ int main(int argc, char **argv)
         int k = (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(GC_new_proc(self_push), 0), 0, 1);
         return GC_generic_malloc_uncollectable(16, k) != NULL;
     }
+    if (argc > 1 && strncmp(argv[1], "pace_", 5) == 0) {
+        GC_INIT();
+        return pace_child(argv[1] + 5);
+    }
     if (argc > 1 && strcmp(argv[1], "gcj") == 0) {
         GC_init_gcj_malloc();
         return 0;
@@ -715,6 +786,7 @@ int main(int argc, char **argv)
     test_finalization();
     test_typed();
     test_limits();
+    test_pacing();
     test_threads_and_events();
     test_thread_results();
     test_unsupported();

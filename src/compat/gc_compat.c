@@ -180,6 +180,10 @@ __attribute__((constructor)) static void compat_load(void)
     hgc_set_oom_handler(call_oom_fn);
     hgc_set_finalize_on_demand(0, call_notifier);
     update_bounds();
+    /* A program switched from Boehm's library keeps Boehm's trade of
+     * memory for time (GC_set_free_space_divisor); HGC_GOGC chooses hgc's. */
+    if (!getenv("HGC_GOGC"))
+        collector_set_boehm_divisor((unsigned)GC_free_space_divisor);
 }
 
 /* ------------------------------------------------------------ allocation */
@@ -298,12 +302,14 @@ void GC_exclude_static_roots(void *lo, void *hi) { (void)lo, (void)hi; }
 void GC_set_all_interior_pointers(int v) { GC_all_interior_pointers = v; }
 int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 
-/* Boehm collects after allocating heap / divisor; divisor 3, its default,
- * is about hgc's GOGC=100. */
+/* Boehm lets the heap grow between collections by about (2 x its live
+ * bytes with pointers + a quarter of the pointer-free ones) / divisor;
+ * pacing does the same (pacing.h).  Its default divisor, 3, is what this
+ * library paces by from the start, unless HGC_GOGC is set (compat_load). */
 void GC_set_free_space_divisor(GC_word d)
 {
     GC_free_space_divisor = d ? d : 1;
-    collector_set_gogc((long long)(300 / GC_free_space_divisor));
+    collector_set_boehm_divisor((unsigned)GC_free_space_divisor);
 }
 
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }

@@ -84,6 +84,7 @@ void collector_enable(void)
 }
 
 void collector_set_gogc(long long percent) { pacing_set_gogc(percent); }
+void collector_set_boehm_divisor(unsigned divisor) { pacing_set_boehm_divisor(divisor); }
 void collector_add_min_heap(size_t bytes) { pacing_add_min_heap(bytes); }
 
 /* ------------------------------------------------------------ the cycle */
@@ -179,9 +180,9 @@ static void cycle_terminate(cycle *c)
  * protected for the next minor collection, and the sweep is set up. */
 static void cycle_setup_sweep(cycle *c)
 {
-    size_t marked_old, marked_survivors;
-    mark_totals(&marked_old, &marked_survivors);
-    c->live = pacing_marked(c->major, marked_old, marked_survivors);
+    size_t marked_old, marked_survivors, marked_atomic;
+    mark_totals(&marked_old, &marked_survivors, &marked_atomic);
+    c->live = pacing_marked(c->major, marked_old, marked_survivors, marked_atomic);
     /* Protection pays only if the next collection is minor. */
     gen_protect(!pacing_next_major());
     alloc_sweep_large();

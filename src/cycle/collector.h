@@ -73,6 +73,9 @@ void collector_enable(void);
 /* Change HGC_GOGC (percent, -1 = off) and raise the heap floor, from
  * now on. */
 void collector_set_gogc(long long percent);
+/* Pace as the Boehm collector with this free-space divisor does (0: by
+ * GOGC again); pacing.h. */
+void collector_set_boehm_divisor(unsigned divisor);
 void collector_add_min_heap(size_t bytes);
 
 typedef struct collector_stats {

@@ -28,6 +28,12 @@ bool pacing_due(void);
 void pacing_note_alloc(thread_rec *t, size_t bytes);
 /* HGC_GOGC and the heap floor, changed at run time; take the world lock. */
 void pacing_set_gogc(long long percent);
+/* Boehm's pacing instead of GOGC's, for its interface (divisor 0: back to
+ * GOGC): between collections the heap may grow by (2 x the live bytes of
+ * objects with pointers + a quarter of the live pointer-free bytes) /
+ * divisor, the budget Boehm's GC_free_space_divisor sets (roots aside).
+ * Takes the world lock. */
+void pacing_set_boehm_divisor(unsigned divisor);
 void pacing_add_min_heap(size_t bytes);
 
 /* The cycle's questions and reports, world stopped, in this order. */
@@ -39,8 +45,10 @@ size_t pacing_minor_limit(enum gc_reason why);
 /* A minor collection turned major: it found old_bytes on written pages. */
 void pacing_minor_too_costly(size_t old_bytes);
 /* Marking is over: it made marked_old bytes old and kept marked_survivors
- * young.  Computes the next trigger; returns the live bytes. */
-size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors);
+ * young, marked_atomic of them pointer-free.  Computes the next trigger;
+ * returns the live bytes. */
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors,
+                     size_t marked_atomic);
 /* Whether the next collection will be major (after pacing_marked). */
 bool pacing_next_major(void);
 /* Just before the restart: start counting claims toward the next trigger. */

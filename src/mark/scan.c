@@ -57,8 +57,9 @@ marker hgc__markers[MAX_MARKERS];
 enum mark_mode { MODE_OLD, MODE_YOUNG };
 static enum mark_mode mode;
 static uint8_t survivor_now = MARK_SURVIVOR_A, survivor_before = MARK_SURVIVOR_B;
-/* Bytes marked in earlier phases of this collection. */
-static size_t counted_old, counted_survivor;
+/* Bytes marked in earlier phases of this collection, and of those, the
+ * bytes of pointer-free objects. */
+static size_t counted_old, counted_survivor, counted_atomic;
 /* Promotion list entries: lo is the object with its entry tag (marker.h)
  * and PROMO_LARGE in its low bits (objects are 16-byte aligned); hi its
  * end, or its span if large.  Pointer-free objects are never listed: they
@@ -80,9 +81,10 @@ void mark_begin(bool minor)
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         hgc__markers[i].bot = hgc__markers[i].top = 0;
         hgc__markers[i].live_bytes = 0;
+        hgc__markers[i].atomic_bytes = 0;
         hgc__markers[i].npromo = 0;
     }
-    counted_old = counted_survivor = 0;
+    counted_old = counted_survivor = counted_atomic = 0;
     mode = MODE_OLD;
     if (minor) {
         uint8_t v = survivor_now;
@@ -105,7 +107,8 @@ static void count_phase(void)
     size_t n = 0;
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         n += hgc__markers[i].live_bytes;
-        hgc__markers[i].live_bytes = 0;
+        counted_atomic += hgc__markers[i].atomic_bytes;
+        hgc__markers[i].live_bytes = hgc__markers[i].atomic_bytes = 0;
     }
     if (mode == MODE_OLD)
         counted_old += n;
@@ -113,11 +116,12 @@ static void count_phase(void)
         counted_survivor += n;
 }
 
-void mark_totals(size_t *old_bytes, size_t *survivor_bytes)
+void mark_totals(size_t *old_bytes, size_t *survivor_bytes, size_t *atomic_bytes)
 {
     count_phase();
     *old_bytes = counted_old;
     *survivor_bytes = counted_survivor;
+    *atomic_bytes = counted_atomic;
 }
 
 /* Double an array of entries holding `used` of *cap (up to `limit`);
@@ -221,6 +225,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
             if (scan == SCAN_NONE) { /* nothing to scan: old at once */
                 __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
                 m->live_bytes += s->elem_size;
+                m->atomic_bytes += s->elem_size;
                 return;
             }
             __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
@@ -239,6 +244,8 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
         note_protect(a, w);
     }
     m->live_bytes += s->elem_size;
+    if (kind_scan(s->kind) == SCAN_NONE)
+        m->atomic_bytes += s->elem_size;
     push_large(m, s);
 }
 
@@ -248,7 +255,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
 typedef struct cursor {
     mark_entry *stack;
     size_t bot, top, cap;
-    size_t live;
+    size_t live, atomic;
 } cursor;
 
 static inline void cursor_load(cursor *c, const marker *m)
@@ -257,7 +264,7 @@ static inline void cursor_load(cursor *c, const marker *m)
     c->bot = m->bot;
     c->top = m->top;
     c->cap = m->cap;
-    c->live = 0;
+    c->live = c->atomic = 0;
 }
 
 static inline void cursor_store(marker *m, cursor *c)
@@ -268,7 +275,8 @@ static inline void cursor_store(marker *m, cursor *c)
     m->bot = c->bot;
     m->top = c->top;
     m->live_bytes += c->live;
-    c->live = 0;
+    m->atomic_bytes += c->atomic;
+    c->live = c->atomic = 0;
 }
 
 /* Phase 2 of a minor collection found small object obj (mark byte *mb,
@@ -280,6 +288,7 @@ static NOINLINE void survived_again(marker *m, uint8_t *mb, uintptr_t obj, size_
     if (scan == SCAN_NONE) { /* nothing to scan: old at once */
         __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
         m->live_bytes += size;
+        m->atomic_bytes += size;
         return;
     }
     __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
@@ -354,8 +363,10 @@ scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
             note_protect(a, obj);
         }
         c->live += size;
-        if (scan == SCAN_NONE)
+        if (scan == SCAN_NONE) {
+            c->atomic += size;
             continue;
+        }
         if (unlikely(c->top == c->cap)) {
             cursor_store(m, c);
             marker_push(m, obj | entry_tag(scan), obj + size);
