@@ -236,8 +236,9 @@ run_workload strings "$REPS" "$ALL" strings "$STRINGS_DOCS"
 # run_real ID NEEDS INPUT COMMAND...: NEEDS must be installed; the command
 # runs in $TMP/run with INPUT on its standard input.
 run_real() {
-    local id=$1 need=$2 input=$3 rep be line libs t0
+    local id=$1 need=$2 input=$3 rep be line libs t0 runner
     shift 3
+    runner=$(cd "$BIN" && pwd)/run_program
     if ! command -v "$need" >/dev/null 2>&1 || [ ! -x "$BIN/run_program" ]; then
         log "$need (or run_program) missing: no $id row"
         return 0
@@ -252,7 +253,7 @@ run_real() {
             mkdir -p "$TMP/cache" "$TMP/home" "$TMP/run"
             if ! line=$(cd "$TMP/run" && env -i PATH=/usr/bin:/bin HOME="$TMP/home" \
                         XDG_CACHE_HOME="$TMP/cache" CRYSTAL_CACHE_DIR="$TMP/cache" $libs \
-                        "$BIN/run_program" "$id" "$be" "$input" "$@" 2>"$TMP/stderr"); then
+                        "$runner" "$id" "$be" "$input" "$@" 2>"$TMP/stderr"); then
                 log "FAILED: $id on $be: $(tail -n 3 "$TMP/stderr" | tr '\n' ' ')"
                 echo "$id $be: $* (exit status)" >>"$FAILS"
                 STATUS=1

@@ -19,7 +19,6 @@
  * kind scanned word by word or, for length 0, not at all -- more retention
  * than Boehm's exact scan, never less.
  */
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -32,6 +31,7 @@
 #include "heap/kind.h"
 #include "mark/mark.h"
 #include "mutator/phase.h"
+#include "mutator/threads.h"
 #include "roots/roots.h"
 
 /* Boehm's default: every thread's stack.  Programs that install their own
@@ -102,8 +102,8 @@ static boehm_kind kinds[BOEHM_MAX_KINDS] = {
 static _Atomic unsigned nkinds = BOEHM_PREDEFINED;
 static GC_mark_proc procs[GC_MAX_MARK_PROCS];
 static _Atomic unsigned nprocs;
-/* Serializes the makers of kinds and procedures. */
-static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Kinds and procedures are made under the world lock: the _inner calls
+ * are for callers that hold it already (GC_call_with_alloc_lock's fn). */
 
 /* The marker running a Boehm mark procedure on this thread, for
  * GC_mark_and_push; NULL outside one. */
@@ -159,9 +159,10 @@ unsigned GC_new_proc_inner(GC_mark_proc proc)
 
 unsigned GC_new_proc(GC_mark_proc proc)
 {
-    pthread_mutex_lock(&kinds_lock);
+    hgc_init();
+    threads_lock();
     unsigned n = GC_new_proc_inner(proc);
-    pthread_mutex_unlock(&kinds_lock);
+    threads_unlock();
     return n;
 }
 
@@ -179,9 +180,8 @@ void **GC_new_free_list_inner(void)
 
 void **GC_new_free_list(void) { return GC_new_free_list_inner(); }
 
-/* world_locked: the caller holds the world lock (GC_call_with_alloc_lock,
- * whose fn may make kinds with the _inner calls). */
-static unsigned new_kind(GC_word descr, int adjust, bool world_locked)
+/* World lock held. */
+static unsigned new_kind(GC_word descr, int adjust)
 {
     unsigned n = atomic_load_explicit(&nkinds, memory_order_relaxed);
     if (n == BOEHM_MAX_KINDS)
@@ -196,7 +196,7 @@ static unsigned new_kind(GC_word descr, int adjust, bool world_locked)
                        (unsigned long)descr, index);
         k->proc = procs[index];
         k->env = descr >> (GC_DS_TAG_BITS + GC_LOG_MAX_MARK_PROCS);
-        int hk = alloc_kind_create(SCAN_PROC, run_boehm_proc, k, world_locked);
+        int hk = alloc_kind_create(SCAN_PROC, run_boehm_proc, k, true);
         if (hk < 0)
             hgc__fatal("GC_new_kind: no more kinds (hgc makes at most %d)", HGC_MAX_KINDS);
         k->kind = (unsigned)hk;
@@ -211,7 +211,7 @@ unsigned GC_new_kind_inner(void **free_list, GC_word descr, int adjust, int clea
 {
     (void)free_list;
     (void)clear; /* hgc hands out every object zeroed */
-    return new_kind(descr, adjust, true);
+    return new_kind(descr, adjust);
 }
 
 unsigned GC_new_kind(void **free_list, GC_word descr, int adjust, int clear)
@@ -219,9 +219,9 @@ unsigned GC_new_kind(void **free_list, GC_word descr, int adjust, int clear)
     (void)free_list;
     (void)clear;
     hgc_init();
-    pthread_mutex_lock(&kinds_lock);
-    unsigned n = new_kind(descr, adjust, false);
-    pthread_mutex_unlock(&kinds_lock);
+    threads_lock();
+    unsigned n = new_kind(descr, adjust);
+    threads_unlock();
     return n;
 }
 
