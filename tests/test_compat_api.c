@@ -15,8 +15,7 @@
  *     length-0 descriptor makes a pointer-free kind, GC_generic_malloc_many
  *     lists;
  *   - the warning procedure and GC_oom_fn on a heap limit;
- *   - pacing as Boehm's free-space divisor sets it (pointer-free live bytes
- *     counting a quarter), unless HGC_GOGC is set;
+ *   - pacing as Boehm's free-space divisor sets it, unless HGC_GOGC is set;
  *   - collection events, and threads through the GC_THREADS redirects
  *     (an argument reachable only through pthread_create survives, and so
  *     does a return value or pthread_exit's value between the thread's exit
@@ -480,20 +479,19 @@ static void test_limits(void)
     GC_oom_fn = NULL;
 }
 
-/* Pacing: the library paces as Boehm does, the heap growing between
- * collections by (2 x live bytes with pointers + a quarter of the
- * pointer-free ones) / GC_free_space_divisor, unless HGC_GOGC is set.  A
- * child keeps 8 MiB live -- scanned, or pointer-free -- then allocates
- * 64 MiB of garbage and reports the collections that took (HGC_MIN_HEAP=1M
- * keeps the floor out of the way). */
+/* Pacing: the library paces as Boehm does for a heap of objects with
+ * pointers, the heap growing between collections by 2 x live bytes /
+ * GC_free_space_divisor, unless HGC_GOGC is set.  A child keeps 8 MiB live,
+ * then allocates 64 MiB of garbage and reports the collections that took
+ * (HGC_MIN_HEAP=1M keeps the floor out of the way). */
 #define PACE_OBJECTS 65536
 static void **pace_live;
-static TEST_NOINLINE void pace_fill(int atomic)
+static TEST_NOINLINE void pace_fill(void)
 {
     pace_live = GC_MALLOC(PACE_OBJECTS * sizeof(void *));
     CHECK(pace_live != NULL);
     for (int i = 0; i < PACE_OBJECTS; i++) {
-        pace_live[i] = atomic ? GC_MALLOC_ATOMIC(112) : GC_MALLOC(112);
+        pace_live[i] = GC_MALLOC(112);
         CHECK(pace_live[i] != NULL);
     }
 }
@@ -502,7 +500,7 @@ static int pace_child(const char *how)
 {
     if (strcmp(how, "divisor1") == 0)
         GC_set_free_space_divisor(1);
-    pace_fill(strcmp(how, "atomic") == 0);
+    pace_fill();
     GC_gcollect();
     GC_word n0 = GC_get_gc_no();
     test_churn(64 * MiB);
@@ -534,14 +532,11 @@ static void test_pacing(void)
         return;
     }
     unsigned long boehm = pace_run("scanned", NULL), gogc = pace_run("scanned", "HGC_GOGC=100");
-    unsigned long atomic = pace_run("atomic", NULL), div1 = pace_run("divisor1", NULL);
-    printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (pointer-free live %lu, "
-           "divisor 1 %lu), GOGC=100 %lu\n", boehm, atomic, div1, gogc);
-    /* Budgets for 8 MiB live: 2/3 of it, 1/8 of it (the floor, 1 MiB, then),
-     * twice it, and all of it. */
+    unsigned long div1 = pace_run("divisor1", NULL);
+    printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (divisor 1 %lu), "
+           "GOGC=100 %lu\n", boehm, div1, gogc);
+    /* Budgets for 8 MiB live: 2/3 of it, twice it, and all of it. */
     CHECKF(boehm * 4 >= gogc * 5, "Boehm pacing collected %lu times, GOGC=100 %lu", boehm, gogc);
-    CHECKF(atomic >= 2 * boehm, "a pointer-free live set collected %lu times, a scanned one %lu",
-           atomic, boehm);
     CHECKF(div1 * 5 <= boehm * 3, "divisor 1 collected %lu times, divisor 3 %lu", div1, boehm);
 }
 

@@ -256,6 +256,9 @@ API void *hgc_base(const void *p)
 
 /* ------------------------------------------------------------------ kinds */
 
+_Static_assert(HGC_MAX_KINDS == NKINDS - KIND_FIRST_CUSTOM,
+               "hgc.h's HGC_MAX_KINDS is what the kind table leaves to programs");
+
 API int hgc_kind_create(hgc_mark_fn mark, void *env)
 {
     if (!mark)

@@ -180,9 +180,9 @@ static void cycle_terminate(cycle *c)
  * protected for the next minor collection, and the sweep is set up. */
 static void cycle_setup_sweep(cycle *c)
 {
-    size_t marked_old, marked_survivors, marked_atomic;
-    mark_totals(&marked_old, &marked_survivors, &marked_atomic);
-    c->live = pacing_marked(c->major, marked_old, marked_survivors, marked_atomic);
+    size_t marked_old, marked_survivors;
+    mark_totals(&marked_old, &marked_survivors);
+    c->live = pacing_marked(c->major, marked_old, marked_survivors);
     /* Protection pays only if the next collection is minor. */
     gen_protect(!pacing_next_major());
     alloc_sweep_large();

@@ -29,10 +29,10 @@ void pacing_note_alloc(thread_rec *t, size_t bytes);
 /* HGC_GOGC and the heap floor, changed at run time; take the world lock. */
 void pacing_set_gogc(long long percent);
 /* Boehm's pacing instead of GOGC's, for its interface (divisor 0: back to
- * GOGC): between collections the heap may grow by (2 x the live bytes of
- * objects with pointers + a quarter of the live pointer-free bytes) /
- * divisor, the budget Boehm's GC_free_space_divisor sets (roots aside).
- * Takes the world lock. */
+ * GOGC): between collections the heap may grow by 2 x the live bytes /
+ * divisor, the budget Boehm's GC_free_space_divisor sets for a heap of
+ * objects with pointers (roots aside; Boehm counts pointer-free bytes at a
+ * quarter, pacing.c says why hgc does not).  Takes the world lock. */
 void pacing_set_boehm_divisor(unsigned divisor);
 void pacing_add_min_heap(size_t bytes);
 
@@ -45,10 +45,8 @@ size_t pacing_minor_limit(enum gc_reason why);
 /* A minor collection turned major: it found old_bytes on written pages. */
 void pacing_minor_too_costly(size_t old_bytes);
 /* Marking is over: it made marked_old bytes old and kept marked_survivors
- * young, marked_atomic of them pointer-free.  Computes the next trigger;
- * returns the live bytes. */
-size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors,
-                     size_t marked_atomic);
+ * young.  Computes the next trigger; returns the live bytes. */
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors);
 /* Whether the next collection will be major (after pacing_marked). */
 bool pacing_next_major(void);
 /* Just before the restart: start counting claims toward the next trigger. */

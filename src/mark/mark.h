@@ -90,10 +90,9 @@ void mark_object(uintptr_t p);
  * skip_self, words that point into the object itself are ignored. */
 void mark_referents(uintptr_t p, bool skip_self);
 /* Bytes of objects marked since mark_begin(): made old, and given a
- * survivor value; and of all those, the bytes of pointer-free objects.
- * An object that became a survivor and then old in one minor collection
- * counts in both; the totals feed pacing only. */
-void mark_totals(size_t *old_bytes, size_t *survivor_bytes, size_t *atomic_bytes);
+ * survivor value.  An object that became a survivor and then old in one
+ * minor collection counts in both; the totals feed pacing only. */
+void mark_totals(size_t *old_bytes, size_t *survivor_bytes);
 /* Bytes the markers' stacks and promotion lists hold; they keep the size
  * of the deepest marking so far (for HGC_TRACE). */
 size_t mark_stack_bytes(void);

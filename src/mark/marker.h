@@ -42,7 +42,6 @@ typedef struct marker {
     mark_entry *stack;
     size_t bot, top, cap;
     size_t live_bytes;
-    size_t atomic_bytes; /* of live_bytes, pointer-free objects' (pacing) */
     /* Minor collections: objects found carrying the previous survivor
      * value, to be made old by mark_promote_phase (mark.h). */
     mark_entry *promo;

@@ -57,9 +57,8 @@ marker hgc__markers[MAX_MARKERS];
 enum mark_mode { MODE_OLD, MODE_YOUNG };
 static enum mark_mode mode;
 static uint8_t survivor_now = MARK_SURVIVOR_A, survivor_before = MARK_SURVIVOR_B;
-/* Bytes marked in earlier phases of this collection, and of those, the
- * bytes of pointer-free objects. */
-static size_t counted_old, counted_survivor, counted_atomic;
+/* Bytes marked in earlier phases of this collection. */
+static size_t counted_old, counted_survivor;
 /* Promotion list entries: lo is the object with its entry tag (marker.h)
  * and PROMO_LARGE in its low bits (objects are 16-byte aligned); hi its
  * end, or its span if large.  Pointer-free objects are never listed: they
@@ -81,10 +80,9 @@ void mark_begin(bool minor)
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         hgc__markers[i].bot = hgc__markers[i].top = 0;
         hgc__markers[i].live_bytes = 0;
-        hgc__markers[i].atomic_bytes = 0;
         hgc__markers[i].npromo = 0;
     }
-    counted_old = counted_survivor = counted_atomic = 0;
+    counted_old = counted_survivor = 0;
     mode = MODE_OLD;
     if (minor) {
         uint8_t v = survivor_now;
@@ -107,8 +105,7 @@ static void count_phase(void)
     size_t n = 0;
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         n += hgc__markers[i].live_bytes;
-        counted_atomic += hgc__markers[i].atomic_bytes;
-        hgc__markers[i].live_bytes = hgc__markers[i].atomic_bytes = 0;
+        hgc__markers[i].live_bytes = 0;
     }
     if (mode == MODE_OLD)
         counted_old += n;
@@ -116,12 +113,11 @@ static void count_phase(void)
         counted_survivor += n;
 }
 
-void mark_totals(size_t *old_bytes, size_t *survivor_bytes, size_t *atomic_bytes)
+void mark_totals(size_t *old_bytes, size_t *survivor_bytes)
 {
     count_phase();
     *old_bytes = counted_old;
     *survivor_bytes = counted_survivor;
-    *atomic_bytes = counted_atomic;
 }
 
 /* Double an array of entries holding `used` of *cap (up to `limit`);
@@ -225,7 +221,6 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
             if (scan == SCAN_NONE) { /* nothing to scan: old at once */
                 __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
                 m->live_bytes += s->elem_size;
-                m->atomic_bytes += s->elem_size;
                 return;
             }
             __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
@@ -244,8 +239,6 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
         note_protect(a, w);
     }
     m->live_bytes += s->elem_size;
-    if (kind_scan(s->kind) == SCAN_NONE)
-        m->atomic_bytes += s->elem_size;
     push_large(m, s);
 }
 
@@ -255,7 +248,7 @@ static NOINLINE void mark_word_large(marker *m, arena *a, uintptr_t w)
 typedef struct cursor {
     mark_entry *stack;
     size_t bot, top, cap;
-    size_t live, atomic;
+    size_t live;
 } cursor;
 
 static inline void cursor_load(cursor *c, const marker *m)
@@ -264,7 +257,7 @@ static inline void cursor_load(cursor *c, const marker *m)
     c->bot = m->bot;
     c->top = m->top;
     c->cap = m->cap;
-    c->live = c->atomic = 0;
+    c->live = 0;
 }
 
 static inline void cursor_store(marker *m, cursor *c)
@@ -275,8 +268,7 @@ static inline void cursor_store(marker *m, cursor *c)
     m->bot = c->bot;
     m->top = c->top;
     m->live_bytes += c->live;
-    m->atomic_bytes += c->atomic;
-    c->live = c->atomic = 0;
+    c->live = 0;
 }
 
 /* Phase 2 of a minor collection found small object obj (mark byte *mb,
@@ -288,7 +280,6 @@ static NOINLINE void survived_again(marker *m, uint8_t *mb, uintptr_t obj, size_
     if (scan == SCAN_NONE) { /* nothing to scan: old at once */
         __atomic_store_n(mb, MARK_OLD, __ATOMIC_RELAXED);
         m->live_bytes += size;
-        m->atomic_bytes += size;
         return;
     }
     __atomic_store_n(mb, survivor_now, __ATOMIC_RELAXED);
@@ -363,10 +354,8 @@ scan(marker *m, cursor *c, uintptr_t lo, uintptr_t hi, const bool young)
             note_protect(a, obj);
         }
         c->live += size;
-        if (scan == SCAN_NONE) {
-            c->atomic += size;
+        if (scan == SCAN_NONE)
             continue;
-        }
         if (unlikely(c->top == c->cap)) {
             cursor_store(m, c);
             marker_push(m, obj | entry_tag(scan), obj + size);
