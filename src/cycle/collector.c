@@ -83,7 +83,6 @@ void collector_enable(void)
     }
 }
 
-void collector_set_gogc(long long percent) { pacing_set_gogc(percent); }
 void collector_set_boehm_divisor(unsigned divisor) { pacing_set_boehm_divisor(divisor); }
 void collector_add_min_heap(size_t bytes) { pacing_add_min_heap(bytes); }
 

@@ -70,11 +70,8 @@ bool collector_should_collect(void);
 int collector_collect(enum gc_reason why);
 void collector_disable(void);
 void collector_enable(void);
-/* Change HGC_GOGC (percent, -1 = off) and raise the heap floor, from
- * now on. */
-void collector_set_gogc(long long percent);
-/* Pace as the Boehm collector with this free-space divisor does (0: by
- * GOGC again); pacing.h. */
+/* From now on, pace as the Boehm collector with this free-space divisor
+ * does (0: by HGC_GOGC again; pacing.h), and raise the heap floor. */
 void collector_set_boehm_divisor(unsigned divisor);
 void collector_add_min_heap(size_t bytes);
 

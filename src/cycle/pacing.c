@@ -10,11 +10,10 @@ static _Atomic size_t alloc_since; /* bytes claimed since the last cycle */
 static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
 static long long gogc;             /* percent, -1 = automatic collection off */
 /* pacing_set_boehm_divisor; 0: by gogc.  Boehm's budget counts live
- * pointer-free bytes at a quarter, since they cost its collections nothing
- * to trace; a budget that small makes hgc's minor collections of a heap
- * of strings run often for no gain (ECL's binary trees beside a table of
- * strings: 30% slower than Boehm, where 2 x live keeps it even), so every
- * live byte counts in full here. */
+ * pointer-free bytes at a quarter, since they cost its full collections
+ * nothing to trace; hgc's minor collections cost the same whatever the
+ * old strings weigh, and a budget that small only makes them run more
+ * often (ECL: BENCHMARKS.md), so every live byte counts in full here. */
 static unsigned boehm_divisor;
 static size_t min_heap;
 static size_t ncpus;
@@ -64,14 +63,6 @@ void pacing_note_alloc(thread_rec *t, size_t bytes)
 }
 
 static size_t next_trigger(void);
-
-void pacing_set_gogc(long long percent)
-{
-    threads_lock();
-    gogc = percent;
-    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
-    threads_unlock();
-}
 
 void pacing_set_boehm_divisor(unsigned divisor)
 {

@@ -26,14 +26,13 @@ bool pacing_due(void);
 /* The allocator's claimed hook (alloc.h): bytes entered t's cache or a
  * large object.  Never blocks. */
 void pacing_note_alloc(thread_rec *t, size_t bytes);
-/* HGC_GOGC and the heap floor, changed at run time; take the world lock. */
-void pacing_set_gogc(long long percent);
 /* Boehm's pacing instead of GOGC's, for its interface (divisor 0: back to
  * GOGC): between collections the heap may grow by 2 x the live bytes /
  * divisor, the budget Boehm's GC_free_space_divisor sets for a heap of
  * objects with pointers (roots aside; Boehm counts pointer-free bytes at a
  * quarter, pacing.c says why hgc does not).  Takes the world lock. */
 void pacing_set_boehm_divisor(unsigned divisor);
+/* Raise the heap floor at run time; takes the world lock. */
 void pacing_add_min_heap(size_t bytes);
 
 /* The cycle's questions and reports, world stopped, in this order. */
