@@ -480,8 +480,8 @@ static void test_limits(void)
 }
 
 /* Pacing: the library paces as Boehm does for a heap of objects with
- * pointers, the heap growing between collections by 2 x live bytes /
- * GC_free_space_divisor, unless HGC_GOGC is set.  A child keeps 8 MiB live,
+ * pointers, the heap growing between collections by (2 x live bytes +
+ * roots) / GC_free_space_divisor, unless HGC_GOGC is set.  A child keeps 8 MiB live,
  * then allocates 64 MiB of garbage and reports the collections that took
  * (HGC_MIN_HEAP=1M keeps the floor out of the way). */
 #define PACE_OBJECTS 65536
@@ -500,6 +500,11 @@ static int pace_child(const char *how)
 {
     if (strcmp(how, "divisor1") == 0)
         GC_set_free_space_divisor(1);
+    if (strcmp(how, "roots") == 0) { /* 16 MiB more of roots to scan */
+        char *r = calloc(16, MiB);
+        CHECK(r != NULL);
+        GC_add_roots(r, r + 16 * MiB);
+    }
     pace_fill();
     GC_gcollect();
     GC_word n0 = GC_get_gc_no();
@@ -532,12 +537,15 @@ static void test_pacing(void)
         return;
     }
     unsigned long boehm = pace_run("scanned", NULL), gogc = pace_run("scanned", "HGC_GOGC=100");
-    unsigned long div1 = pace_run("divisor1", NULL);
-    printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (divisor 1 %lu), "
-           "GOGC=100 %lu\n", boehm, div1, gogc);
-    /* Budgets for 8 MiB live: 2/3 of it, twice it, and all of it. */
+    unsigned long div1 = pace_run("divisor1", NULL), roots = pace_run("roots", NULL);
+    printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (divisor 1 %lu, 16 MiB "
+           "more roots %lu), GOGC=100 %lu\n", boehm, div1, roots, gogc);
+    /* Budgets for 8 MiB live: 2/3 of it, twice it, (16 + 16) / 3 MiB, and
+     * all of it. */
     CHECKF(boehm * 4 >= gogc * 5, "Boehm pacing collected %lu times, GOGC=100 %lu", boehm, gogc);
     CHECKF(div1 * 5 <= boehm * 3, "divisor 1 collected %lu times, divisor 3 %lu", div1, boehm);
+    CHECKF(roots * 4 <= boehm * 3, "with 16 MiB more roots %lu collections, without %lu", roots,
+           boehm);
 }
 
 /* Events and thread redirects. */

@@ -302,9 +302,9 @@ void GC_exclude_static_roots(void *lo, void *hi) { (void)lo, (void)hi; }
 void GC_set_all_interior_pointers(int v) { GC_all_interior_pointers = v; }
 int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 
-/* Boehm lets the heap grow between collections by about 2 x its live
- * bytes with pointers / divisor; pacing does the same for every live byte
- * (pacing.h).  Its default divisor, 3, is what this
+/* Boehm lets the heap grow between collections by about (2 x its live
+ * bytes with pointers + its roots) / divisor; pacing does the same,
+ * counting every live byte (pacing.h).  Its default divisor, 3, is what this
  * library paces by from the start, unless HGC_GOGC is set (compat_load). */
 void GC_set_free_space_divisor(GC_word d)
 {

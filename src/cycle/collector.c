@@ -181,7 +181,7 @@ static void cycle_setup_sweep(cycle *c)
 {
     size_t marked_old, marked_survivors;
     mark_totals(&marked_old, &marked_survivors);
-    c->live = pacing_marked(c->major, marked_old, marked_survivors);
+    c->live = pacing_marked(c->major, marked_old, marked_survivors, mark_root_bytes());
     /* Protection pays only if the next collection is minor. */
     gen_protect(!pacing_next_major());
     alloc_sweep_large();

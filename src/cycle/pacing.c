@@ -15,6 +15,7 @@ static long long gogc;             /* percent, -1 = automatic collection off */
  * old strings weigh, and a budget that small only makes them run more
  * often (ECL: BENCHMARKS.md), so every live byte counts in full here. */
 static unsigned boehm_divisor;
+static size_t roots_scanned; /* bytes, stacks twice, at the last collection */
 static size_t min_heap;
 static size_t ncpus;
 static size_t next_trigger_bytes;  /* computed by pacing_marked */
@@ -122,8 +123,9 @@ static size_t headroom(size_t live)
     size_t floor = pacing_heap_floor();
     if (gogc < 0) /* no automatic collection: a goal for judging minors */
         return live > floor ? live : floor;
-    size_t budget = boehm_divisor ? (size_t)((double)live * 2.0 / (double)boehm_divisor)
-                                  : (size_t)((double)live * (double)gogc / 100.0);
+    size_t budget = boehm_divisor
+                        ? (size_t)(((double)live * 2.0 + (double)roots_scanned) / (double)boehm_divisor)
+                        : (size_t)((double)live * (double)gogc / 100.0);
     return budget > floor ? budget : floor;
 }
 
@@ -205,8 +207,9 @@ size_t pacing_minor_limit(enum gc_reason why)
 
 void pacing_minor_too_costly(size_t old_bytes) { judge_minor(old_bytes, 0); }
 
-size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors)
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors, size_t root_bytes)
 {
+    roots_scanned = root_bytes;
     if (major) {
         if (minor_backoff > 0)
             minor_backoff--;

@@ -27,10 +27,11 @@ bool pacing_due(void);
  * large object.  Never blocks. */
 void pacing_note_alloc(thread_rec *t, size_t bytes);
 /* Boehm's pacing instead of GOGC's, for its interface (divisor 0: back to
- * GOGC): between collections the heap may grow by 2 x the live bytes /
- * divisor, the budget Boehm's GC_free_space_divisor sets for a heap of
- * objects with pointers (roots aside; Boehm counts pointer-free bytes at a
- * quarter, pacing.c says why hgc does not).  Takes the world lock. */
+ * GOGC): between collections the heap may grow by (2 x the live bytes +
+ * the roots' bytes, stacks counted twice) / divisor, the budget Boehm's
+ * GC_free_space_divisor sets for a heap of objects with pointers (Boehm
+ * counts pointer-free bytes at a quarter, pacing.c says why hgc does not).
+ * Takes the world lock. */
 void pacing_set_boehm_divisor(unsigned divisor);
 /* Raise the heap floor at run time; takes the world lock. */
 void pacing_add_min_heap(size_t bytes);
@@ -44,8 +45,9 @@ size_t pacing_minor_limit(enum gc_reason why);
 /* A minor collection turned major: it found old_bytes on written pages. */
 void pacing_minor_too_costly(size_t old_bytes);
 /* Marking is over: it made marked_old bytes old and kept marked_survivors
- * young.  Computes the next trigger; returns the live bytes. */
-size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors);
+ * young, scanning root_bytes of roots (stacks counted twice).  Computes
+ * the next trigger; returns the live bytes. */
+size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors, size_t root_bytes);
 /* Whether the next collection will be major (after pacing_marked). */
 bool pacing_next_major(void);
 /* Just before the restart: start counting claims toward the next trigger. */

@@ -93,6 +93,9 @@ void mark_referents(uintptr_t p, bool skip_self);
  * survivor value.  An object that became a survivor and then old in one
  * minor collection counts in both; the totals feed pacing only. */
 void mark_totals(size_t *old_bytes, size_t *survivor_bytes);
+/* Bytes of roots scanned since mark_begin() (mark_range, from the
+ * collecting thread), thread stacks counted twice; for pacing. */
+size_t mark_root_bytes(void);
 /* Bytes the markers' stacks and promotion lists hold; they keep the size
  * of the deepest marking so far (for HGC_TRACE). */
 size_t mark_stack_bytes(void);

@@ -59,6 +59,9 @@ static enum mark_mode mode;
 static uint8_t survivor_now = MARK_SURVIVOR_A, survivor_before = MARK_SURVIVOR_B;
 /* Bytes marked in earlier phases of this collection. */
 static size_t counted_old, counted_survivor;
+/* Bytes of roots scanned since mark_begin, thread stacks counted twice
+ * (pacing: Boehm's budget, pacing.h). */
+static size_t root_bytes;
 /* Promotion list entries: lo is the object with its entry tag (marker.h)
  * and PROMO_LARGE in its low bits (objects are 16-byte aligned); hi its
  * end, or its span if large.  Pointer-free objects are never listed: they
@@ -83,6 +86,7 @@ void mark_begin(bool minor)
         hgc__markers[i].npromo = 0;
     }
     counted_old = counted_survivor = 0;
+    root_bytes = 0;
     mode = MODE_OLD;
     if (minor) {
         uint8_t v = survivor_now;
@@ -461,9 +465,13 @@ NO_SANITIZE_SCAN void mark_state_range(struct hgc_mark_state *st, uintptr_t lo, 
     cursor_store(m, &c);
 }
 
+size_t mark_root_bytes(void) { return root_bytes; }
+
 NO_SANITIZE_SCAN void mark_range(uintptr_t lo, uintptr_t hi)
 {
     marker *m = &hgc__markers[0];
+    if (hi > lo)
+        root_bytes += hi - lo;
     cursor c;
     cursor_load(&c, m);
     scan_any(m, &c, lo, hi);
@@ -693,6 +701,8 @@ NO_SANITIZE_SCAN void mark_referents(uintptr_t p, bool skip_self)
 static void mark_root(const root_desc *d, void *arg)
 {
     (void)arg;
+    if (d->kind == ROOT_STACK && d->hi > d->lo)
+        root_bytes += d->hi - d->lo;
     mark_range(d->lo, d->hi);
 }
 
