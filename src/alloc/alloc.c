@@ -242,17 +242,13 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
     crit_exit(t);
 }
 
-int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env, bool world_locked)
+int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env)
 {
-    if (!world_locked)
-        threads_lock();
     int k = kind_add(scan, mark, env);
     if (k >= 0) {
         central_add_kind((unsigned)k);
         kind_publish((unsigned)k);
     }
-    if (!world_locked)
-        threads_unlock();
     return k;
 }
 

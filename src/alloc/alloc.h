@@ -185,9 +185,9 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
  * central lists, a leaving one gives its cached spans back. */
 void alloc_init(void);
 /* A new kind (kind.h) with its central lists; its number, or -1 when
- * NKINDS exist.  Takes the world lock unless world_locked says the caller
- * holds it; never inside a critical section. */
-int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env, bool world_locked);
+ * NKINDS exist.  The caller holds the world lock, which orders this with
+ * registering threads (their homes' lists) and other new kinds. */
+int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env);
 
 /* Out-of-line paths behind the inline fast path in api.c.  They return NULL
  * when memory is exhausted. */

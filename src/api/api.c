@@ -264,7 +264,10 @@ API int hgc_kind_create(hgc_mark_fn mark, void *env)
     if (!mark)
         hgc__fatal("hgc_kind_create: the mark function is NULL");
     hgc_init();
-    return alloc_kind_create(SCAN_PROC, mark, env, false);
+    threads_lock();
+    int k = alloc_kind_create(SCAN_PROC, mark, env);
+    threads_unlock();
+    return k;
 }
 
 /* Die unless kind came from hgc_kind_create. */

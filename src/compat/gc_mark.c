@@ -196,7 +196,7 @@ static unsigned new_kind(GC_word descr, int adjust)
                        (unsigned long)descr, index);
         k->proc = procs[index];
         k->env = descr >> (GC_DS_TAG_BITS + GC_LOG_MAX_MARK_PROCS);
-        int hk = alloc_kind_create(SCAN_PROC, run_boehm_proc, k, true);
+        int hk = alloc_kind_create(SCAN_PROC, run_boehm_proc, k);
         if (hk < 0)
             hgc__fatal("GC_new_kind: no more kinds (hgc makes at most %d)", HGC_MAX_KINDS);
         k->kind = (unsigned)hk;

@@ -54,7 +54,7 @@ static inline unsigned kind_count(void)
 static inline unsigned kind_scan(unsigned k) { return hgc__kinds[k].scan; }
 
 /* Add a kind; its number, or -1 when NKINDS exist.  The caller serializes
- * (alloc_kind_create holds the world lock) and makes the kind usable
+ * (alloc_kind_create's caller holds the world lock) and makes the kind usable
  * (central lists) before publishing it with kind_publish. */
 int kind_add(unsigned scan, kind_mark_fn mark, void *env);
 void kind_publish(unsigned k);

@@ -76,6 +76,12 @@ static void push(vstate *v, uintptr_t lo, uintptr_t hi, bool typed, uintptr_t la
  * the function marks may lie outside the object, and what it leaves
  * unmarked inside (a weak reference) is its choice, so the check covers
  * only what is reachable otherwise. */
+static bool words_scanned(const span *s)
+{
+    unsigned scan = kind_scan(s->kind);
+    return scan == SCAN_WORDS || scan == SCAN_TYPED;
+}
+
 static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t *size,
                       const uint8_t **mark, bool *typed)
 {
@@ -89,13 +95,11 @@ static bool object_at(uintptr_t w, uintptr_t *start, size_t *scan_bytes, size_t 
             return false; /* tail waste */
         *start = obj;
         *size = s->elem_size;
-        *scan_bytes = kind_scan(s->kind) == SCAN_NONE || kind_scan(s->kind) == SCAN_PROC ? 0 : s->elem_size;
+        *scan_bytes = words_scanned(s) ? s->elem_size : 0;
     } else if (state == SPAN_LARGE) {
         *start = s->base;
         *size = s->elem_size;
-        *scan_bytes = kind_scan(s->kind) == SCAN_NONE || kind_scan(s->kind) == SCAN_PROC
-                          ? 0
-                          : (s->req_size + 7) & ~(size_t)7;
+        *scan_bytes = words_scanned(s) ? (s->req_size + 7) & ~(size_t)7 : 0;
     } else {
         return false;
     }
