@@ -2,8 +2,9 @@
  * test_xthread_free: cross-thread free storm.  Two producer threads
  * allocate objects of 16..512 bytes filled with a checked pattern and pass
  * them through four single-producer/single-consumer rings (in .bss, so
- * objects in flight are reachable) to two consumer threads, which verify
- * and hgc_free() them.  About 2,000,000 objects in all (scaled down under
+ * objects in flight are reachable) to two consumer threads, which register
+ * first (a popped object's slot is soon reused), verify and hgc_free()
+ * them.  About 2,000,000 objects in all (scaled down under
  * sanitizers).  A fifth thread calls hgc_collect() now and then and samples
  * stats.heap_bytes, which must stay under 64 MiB.
  * A second phase repeats the storm (half as many objects) with collection
@@ -93,6 +94,11 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
     int id = (int)(intptr_t)arg;
+    /* Before the first pop: an object popped from a ring is reachable only
+     * from this thread's registers and stack once the producer reuses its
+     * slot, and an unregistered thread's stack is no root.  (The first
+     * hgc_free would register it, too late.) */
+    hgc_thread_register();
     for (;;) {
         int got = 0, k;
         for (k = 0; k < NPROD; k++) {
