@@ -281,6 +281,9 @@ static void *mutator(void *arg)
     /* Short weak links, in memory the collector does not scan. */
     gnode **links = (gnode **)calloc(WEAK, sizeof *links);
     CHECK(links != NULL);
+    /* Before the first pick: a node read from a shared slot is held in
+     * locals only, and an unregistered thread's stack is no root. */
+    hgc_thread_register();
     uint64_t ops = 0, key_base = (uint64_t)w->id << 48;
     while (w->ops_limit ? ops < w->ops_limit : !atomic_load(&stop_flag)) {
         unsigned op = (unsigned)(test_rand(&r) % 100);
