@@ -33,6 +33,9 @@
  *   cached      (child) the span a thread allocates into is not protected
  *               when a collection makes its objects old: allocating on
  *               after each collection costs no write fault
+ *   partial     (child) nor is a span where the collection left dead
+ *               objects beside the old ones: sweeping it, then allocating
+ *               into its free slots, costs no write fault
  *   closed      (child) the program closes hgc's descriptors and reuses the
  *               numbers: collections turn major and stay correct
  *   stack       (child, HGC_TRACE) a minor collection of old data written
@@ -494,6 +497,39 @@ static int child_reuse(void)
     return 0;
 }
 
+/* Child, HGC_GOGC=off: 8 MiB of nodes, of which every fourth stays live
+ * through a collection that makes it old.  Every page then holds old
+ * objects and free slots; allocating 6 MiB more sweeps those spans and
+ * fills the slots, writing every page. */
+static node **partial_table;
+
+static TEST_NOINLINE void partial_fill(size_t n)
+{
+    partial_table = (node **)hgc_malloc(n * sizeof(node *));
+    CHECK(partial_table != NULL);
+    for (size_t i = 0; i < n; i++)
+        partial_table[i] = young();
+    for (size_t i = 0; i < n; i++)
+        if (i % 4)
+            partial_table[i] = NULL;
+}
+
+static int child_partial(void)
+{
+    const size_t bytes = 8 * MiB, n = bytes / sizeof(node);
+    partial_fill(n);
+    test_collect_n(1);
+    long before = minor_faults();
+    overwrite_free_slots(n - n / 4);
+    long faults = minor_faults() - before;
+    CHECKF(faults < (long)(bytes / 4096 / 8),
+           "%ld page faults filling the free slots of %zu MiB of spans with old objects", faults,
+           bytes / MiB);
+    for (size_t i = 0; i < n; i += 4)
+        check_young(partial_table[i]);
+    return 0;
+}
+
 /* Child, HGC_GOGC=off: each round allocates nodes into a ring whose last
  * 16 stay reachable, then collects; the collection makes those 16 old and
  * would protect their pages.  They sit in the span the thread is filling,
@@ -666,7 +702,7 @@ static const struct {
 } children[] = {
     {"reclaim", child_reclaim}, {"off", child_off},     {"backoff", child_backoff},
     {"closed", child_closed},   {"reuse", child_reuse}, {"building", child_building},
-    {"cached", child_cached},   {"stack", child_stack},
+    {"cached", child_cached},   {"stack", child_stack},   {"partial", child_partial},
 };
 
 int main(int argc, char **argv)
@@ -698,6 +734,7 @@ int main(int argc, char **argv)
     static const char *const reuse_env[] = {"HGC_GOGC=off", NULL};
     run_child("reuse", reuse_env);
     run_child("cached", reuse_env);
+    run_child("partial", reuse_env);
     run_child("closed", NULL);
     char trace[64], trace_env[80];
     snprintf(trace, sizeof trace, "/tmp/hgc-test-gen-stack-%d.json", (int)getpid());

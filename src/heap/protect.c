@@ -34,14 +34,28 @@ void heap_wt_after_fork_child(void)
     os_wt_after_fork_child();
 }
 
+/* Whether small span s has a slot that the coming sweep frees (marks as
+ * this marking left them). */
+static bool has_dead_slot(const span *s)
+{
+    size_t step = s->elem_size >> GRANULE_SHIFT;
+    for (uint32_t i = 0; i < s->nelems; i++)
+        if (!mark_byte_live(s->marks[i * step]))
+            return true;
+    return false;
+}
+
 /* Protect (if *arg) every span with a page whose protect byte is set, and
- * clear the bytes.  Adjacent spans go in one call.  Except a span a thread
- * cache holds: its owner allocates into it next, and each first write to a
- * protected page would cost a fault.  Left unprotected, its pages count as
- * written, so the next minor collection scans its old objects instead (at
- * most one span per size class and thread) -- and an old object that was
- * not written refers only to old objects, so scanning it changes nothing
- * but the time. */
+ * clear the bytes.  Adjacent spans go in one call.  Except a span that is
+ * written soon anyway, where each first write to a protected page would
+ * cost a fault: one a thread cache holds, which its owner allocates into
+ * next, and one with a slot to free, which its sweep writes and then
+ * allocation reuses (a program that keeps writing its old data leaves most
+ * such spans partly free).  Left unprotected, their pages count as
+ * written, so the next minor collection scans their old objects instead,
+ * as it would after the faults -- and an old object that was not written
+ * refers only to old objects, so scanning it changes nothing but the
+ * time. */
 static bool protect_arena(arena *a, void *arg)
 {
     bool apply = *(const bool *)arg;
@@ -75,6 +89,8 @@ static bool protect_arena(arena *a, void *arg)
             continue;
         s->has_old = true;
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
+            continue;
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_SMALL && has_dead_slot(s))
             continue;
         uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
         s->protected = true;
