@@ -481,9 +481,11 @@ static void test_limits(void)
 
 /* Pacing: the library paces as Boehm does for a heap of objects with
  * pointers, the heap growing between collections by (2 x live bytes +
- * roots) / GC_free_space_divisor, unless HGC_GOGC is set.  A child keeps 8 MiB live,
- * then allocates 64 MiB of garbage and reports the collections that took
- * (HGC_MIN_HEAP=1M keeps the floor out of the way). */
+ * roots) / GC_free_space_divisor, unless HGC_GOGC is set, and a heap that
+ * grew keeps its size: collections come when it is full.  A child keeps
+ * 8 MiB live, then allocates 64 MiB of garbage and reports the collections
+ * that took (HGC_MIN_HEAP=1M keeps the floor out of the way); in the
+ * "shrunk" case it first had 24 MiB live for one collection. */
 #define PACE_OBJECTS 65536
 static void **pace_live;
 static TEST_NOINLINE void pace_fill(void)
@@ -496,8 +498,24 @@ static TEST_NOINLINE void pace_fill(void)
     }
 }
 
+static void **pace_big;
+static TEST_NOINLINE void pace_fill_big(void)
+{
+    pace_big = GC_MALLOC(2 * PACE_OBJECTS * sizeof(void *));
+    CHECK(pace_big != NULL);
+    for (int i = 0; i < 2 * PACE_OBJECTS; i++) {
+        pace_big[i] = GC_MALLOC(112);
+        CHECK(pace_big[i] != NULL);
+    }
+}
+
 static int pace_child(const char *how)
 {
+    if (strcmp(how, "shrunk") == 0) { /* 16 MiB more live, for one collection */
+        pace_fill_big();
+        GC_gcollect();
+        pace_big = NULL;
+    }
     if (strcmp(how, "divisor1") == 0)
         GC_set_free_space_divisor(1);
     if (strcmp(how, "roots") == 0) { /* 16 MiB more of roots to scan */
@@ -545,14 +563,18 @@ static void test_pacing(void)
     }
     unsigned long boehm = pace_run("scanned", NULL), gogc = pace_run("scanned", "HGC_GOGC=100");
     unsigned long div1 = pace_run("divisor1", NULL), roots = pace_run("roots", NULL);
+    unsigned long shrunk = pace_run("shrunk", NULL);
     printf("test_compat_api: collections per 64 MiB: Boehm pacing %lu (divisor 1 %lu, 16 MiB "
-           "more roots %lu), GOGC=100 %lu\n", boehm, div1, roots, gogc);
+           "more roots %lu, after 24 MiB live %lu), GOGC=100 %lu\n", boehm, div1, roots, shrunk,
+           gogc);
     /* Budgets for 8 MiB live: 2/3 of it, twice it, (16 + 16) / 3 MiB, and
      * all of it. */
     CHECKF(boehm * 4 >= gogc * 5, "Boehm pacing collected %lu times, GOGC=100 %lu", boehm, gogc);
     CHECKF(div1 * 5 <= boehm * 3, "divisor 1 collected %lu times, divisor 3 %lu", div1, boehm);
     CHECKF(roots * 4 <= boehm * 3, "with 16 MiB more roots %lu collections, without %lu", roots,
            boehm);
+    /* A heap of 24 + 16 MiB holds 32 MiB of garbage beside 8 MiB live. */
+    CHECKF(shrunk * 3 <= boehm, "after 24 MiB live %lu collections, without %lu", shrunk, boehm);
 }
 
 /* Events and thread redirects. */

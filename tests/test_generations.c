@@ -26,6 +26,9 @@
  *               collection (a weak link to it stays set)
  *   backoff     (child) when each minor collection would promote about the
  *               whole live set, pacing backs off to major collections
+ *   written     (child) ... and when the old objects on written pages
+ *               weigh a third of the live set: scanning them in a minor
+ *               collection costs about what a major collection costs
  *   building    (child, HGC_GOGC=25) ... but when a major collection finds
  *               what was promoted still live, the backoff ends
  *   reuse       (child) memory freed by a collection after it was protected
@@ -418,6 +421,36 @@ static int child_backoff(void)
     return 0;
 }
 
+/* Child: 96K nodes kept old, then rounds that write into the first 40% of
+ * them (a word that holds no pointer) and allocate 4 MiB of garbage.  The
+ * written pages hold a third of the live bytes: minor collections would
+ * scan them at twice the cost per byte of a major one, so pacing's
+ * collections turn major and back off. */
+static int child_written(void)
+{
+    const size_t n = 96 * 1024, written = n * 2 / 5;
+    node **table = (node **)hgc_malloc(n * sizeof *table);
+    CHECK(table != NULL);
+    for (size_t i = 0; i < n; i++)
+        table[i] = young();
+    test_collect_n(1);
+    hgc_stats a = test_stats();
+    for (int round = 0; round < 40; round++) {
+        for (size_t i = 0; i < written; i++)
+            table[i]->pad[0] = (uint64_t)round;
+        overwrite_free_slots(4 * MiB / sizeof(node));
+    }
+    hgc_stats b = test_stats();
+    unsigned long long collections = b.collections - a.collections;
+    unsigned long long minors = b.minor_collections - a.minor_collections;
+    CHECKF(collections >= 10, "only %llu collections", collections);
+    CHECKF(minors * 4 < collections, "%llu of %llu collections minor: no backoff", minors,
+           collections);
+    for (size_t i = 0; i < n; i++)
+        check_young(table[i]);
+    return 0;
+}
+
 /* Child, HGC_GOGC=off: only the collections asked for run.  A major
  * collection finds 32 MiB of objects live and protects their pages (the
  * next collection is planned minor); they are dropped and found dead by a
@@ -703,6 +736,7 @@ static const struct {
     {"reclaim", child_reclaim}, {"off", child_off},     {"backoff", child_backoff},
     {"closed", child_closed},   {"reuse", child_reuse}, {"building", child_building},
     {"cached", child_cached},   {"stack", child_stack},   {"partial", child_partial},
+    {"written", child_written},
 };
 
 int main(int argc, char **argv)
@@ -729,6 +763,7 @@ int main(int argc, char **argv)
     static const char *const reclaim_env[] = {"HGC_GOGC=off", NULL};
     run_child("reclaim", reclaim_env);
     run_child("backoff", NULL);
+    run_child("written", NULL);
     static const char *const building_env[] = {"HGC_GOGC=25", NULL};
     run_child("building", building_env);
     static const char *const reuse_env[] = {"HGC_GOGC=off", NULL};

@@ -27,11 +27,12 @@ bool pacing_due(void);
  * large object.  Never blocks. */
 void pacing_note_alloc(thread_rec *t, size_t bytes);
 /* Boehm's pacing instead of GOGC's, for its interface (divisor 0: back to
- * GOGC): between collections the heap may grow by (2 x the live bytes +
- * the roots' bytes, stacks counted twice) / divisor, the budget Boehm's
+ * GOGC): the heap holds the live bytes and (2 x the live bytes + the
+ * roots' bytes, stacks counted twice) / divisor, the budget Boehm's
  * GC_free_space_divisor sets for a heap of objects with pointers (Boehm
- * counts pointer-free bytes at a quarter, pacing.c says why hgc does not).
- * Takes the world lock. */
+ * counts pointer-free bytes at a quarter, pacing.c says why hgc does not);
+ * like Boehm's, that heap never shrinks, and a collection comes when it
+ * is full.  Takes the world lock. */
 void pacing_set_boehm_divisor(unsigned divisor);
 /* Raise the heap floor at run time; takes the world lock. */
 void pacing_add_min_heap(size_t bytes);
