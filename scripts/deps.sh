@@ -7,8 +7,10 @@ need=()
 # python3: scripts/check_layers.py; binutils: nm, ld -r, objcopy; crystal,
 # ecl, fauhdlc, guile-3.0, lilypond: programs on libgc.so.1, run with hgc's
 # in test_crystal, test_ecl, test_fauhdlc, test_guile and test_lilypond.
+# pkg-config: test_package; dpkg-dev, debhelper, fakeroot, lintian: test_deb
+# builds and checks the Debian package.
 for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m python3 binutils crystal \
-           ecl fauhdlc guile-3.0 lilypond; do
+           ecl fauhdlc guile-3.0 lilypond pkg-config dpkg-dev debhelper fakeroot lintian; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
