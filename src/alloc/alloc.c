@@ -41,6 +41,7 @@ NOINLINE void alloc_poison_violated(const void *p, size_t size, size_t at)
 #endif
 
 uint64_t hgc__gc_stress;
+bool hgc__alloc_watched;
 
 static void no_slow_path(thread_rec *t) { (void)t; }
 
@@ -53,6 +54,8 @@ void alloc_set_hooks(const alloc_hooks *h) { hooks = *h; }
 void alloc_init(void)
 {
     hgc__gc_stress = (uint64_t)option_get(OPT_GC_STRESS);
+    tools_init();
+    hgc__alloc_watched = hgc__gc_stress != 0 || hgc__tools;
     hgc__link_key = (uintptr_t)os_random_u64();
     hgc__tag_key = (uintptr_t)os_random_u64();
     span_list_init(&large_spans);
@@ -76,8 +79,8 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     crit_enter(t);
     void *list = t->tc.free[kind][cls];
     span *s = t->tc.cur[kind][cls], *old = NULL;
-    if (unlikely(hgc__gc_stress) && !list && s) {
-        /* Stress mode keeps the cache's list in the span, see below. */
+    if (unlikely(hgc__alloc_watched) && !list && s) {
+        /* Watched, the cache's list is kept in the span, see below. */
         list = s->free;
         s->free = NULL;
     }
@@ -132,9 +135,9 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
     void **p = list;
     t->tc.free[kind][cls] = link_decode(p[0]);
     slot_hand_out(p, hgc__class_size[cls]);
-    if (unlikely(hgc__gc_stress)) {
-        /* Out of the fast path's reach, so every allocation comes here and
-         * is counted.  A cached span's s->free is otherwise unused. */
+    if (unlikely(hgc__alloc_watched)) {
+        /* Out of the fast path's reach, so every allocation comes here.
+         * A cached span's s->free is otherwise unused. */
         t->tc.cur[kind][cls]->free = t->tc.free[kind][cls];
         t->tc.free[kind][cls] = NULL;
     }
@@ -189,9 +192,9 @@ void alloc_free_to_cache(thread_rec *t, span *s, void *p, void **head)
 void alloc_free_small(thread_rec *t, span *s, void *p)
 {
     if (atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc) {
-        /* Owner (free_fast takes most of these; stress mode keeps the
-         * cache's list in the span, see alloc_small_slow). */
-        void **head = unlikely(hgc__gc_stress) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
+        /* Owner (free_fast takes most of these; watched, the cache's
+         * list is kept in the span, see alloc_small_slow). */
+        void **head = unlikely(hgc__alloc_watched) ? &s->free : &t->tc.free[s->kind][s->sizeclass];
         free_to_cache(t, s, p, head);
         return;
     }
@@ -255,13 +258,14 @@ int alloc_kind_create(unsigned scan, kind_mark_fn mark, void *env)
 void alloc_release_cache(thread_rec *t)
 {
     crit_enter(t);
+    tools_quiet_begin(); /* the lists' links are in free slots */
     for (unsigned k = 0; k < kind_count(); k++)
         for (unsigned c = 1; c < NCLASSES; c++) {
             span *s = t->tc.cur[k][c];
             if (!s)
                 continue;
             void *list = t->tc.free[k][c];
-            if (!list) /* stress mode keeps the list here (never both) */
+            if (!list) /* watched, the list is kept here (never both) */
                 list = s->free;
             /* The bump region's slots join the list. */
             size_t size = s->elem_size;
@@ -281,6 +285,7 @@ void alloc_release_cache(thread_rec *t)
             t->tc.cur[k][c] = NULL;
             t->tc.free[k][c] = NULL;
         }
+    tools_quiet_end();
     crit_exit(t);
 }
 
@@ -295,6 +300,7 @@ void alloc_sweep_large(void)
             continue;
         }
         *m = 0; /* a dead survivor's mark, if any: free pages carry none */
+        tools_object_freed((void *)s->base, s->elem_size);
         span_list_remove(s);
         pageheap_free(s);
     }

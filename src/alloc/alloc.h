@@ -30,6 +30,7 @@
 #define HGC_ALLOC_H
 
 #include "base/check.h"
+#include "base/tools.h"
 #include "heap/heap.h"
 #include "mutator/threads.h"
 
@@ -40,6 +41,10 @@ extern INTERNAL uintptr_t hgc__link_key, hgc__tag_key;
  * and each thread collects at every Nth of its allocations (the cycle
  * layer's slow_path hook). */
 extern INTERNAL uint64_t hgc__gc_stress;
+/* Every allocation and free takes the slow path (stress mode, where each
+ * is counted, and tool mode, base/tools.h): the fast paths find no list,
+ * no bump region, and hgc_free's declines. */
+extern INTERNAL bool hgc__alloc_watched;
 
 /* What the collector does on the allocator's path.  The allocator never
  * calls upward: the cycle layer sets these at initialization, before any

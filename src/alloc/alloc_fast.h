@@ -51,8 +51,8 @@ static inline void *alloc_fast(size_t n, unsigned kind)
  * the calling thread is registered.  Then p is freed and the result is
  * true: onto the thread's own list, inline, if its cache holds the span,
  * else through alloc_free_remote (a lock-free push).  Anything else, good
- * or bad -- NULL, a large object, an object with a finalizer, stress
- * mode, an unregistered thread, any error -- gives false with nothing
+ * or bad -- NULL, a large object, an object with a finalizer, stress or
+ * tool mode, an unregistered thread, any error -- gives false with nothing
  * changed, and the checked path in api.c decides and reports.
  *
  * The checks are those of object_span_or_die and hgc_free, on fields read
@@ -69,7 +69,7 @@ static inline bool free_fast(void *p)
     bool own = atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc;
     if (!own && atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_SMALL)
         return false;
-    if (unlikely(hgc__gc_stress != 0) ||
+    if (unlikely(hgc__alloc_watched) ||
         unlikely(atomic_load_explicit(&s->registered, memory_order_relaxed)))
         return false;
     uintptr_t off = (uintptr_t)p - s->base;

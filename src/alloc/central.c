@@ -298,7 +298,7 @@ static bool bump_class(unsigned kind, unsigned cls)
     (void)cls;
     return false;
 #else
-    return hgc__class_size[cls] <= BUMP_MAX && !hgc__gc_stress && kind_scan(kind) != SCAN_PROC;
+    return hgc__class_size[cls] <= BUMP_MAX && !hgc__alloc_watched && kind_scan(kind) != SCAN_PROC;
 #endif
 }
 

@@ -98,6 +98,9 @@ enum sweep_result sweep_span(span *s)
     uint32_t live = count_live(s, &any);
     hgc_assert(live <= n, "span %p: %u live slots of %u", (void *)s->base, live, n);
     if (live == 0) {
+        if (unlikely(hgc__tools))
+            for (uint32_t i = 0; i < n; i++)
+                tools_object_freed((void *)(s->base + (uintptr_t)i * size), size);
         s->needzero = true;
         /* Free pages carry no marks; the only ones left here are of
          * survivors that died (heap.h). */
@@ -122,6 +125,7 @@ enum sweep_result sweep_span(span *s)
         uint8_t *mb = span_mark_of(s, obj);
         if (!mark_byte_live(*mb)) {
             *mb = 0; /* a dead survivor's mark, if any: free slots are unmarked */
+            tools_object_freed((void *)obj, size);
             slot_make_free((void *)obj, size, list, true);
             list = (void *)obj;
         }

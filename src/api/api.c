@@ -89,6 +89,7 @@ NOINLINE void *hgc__alloc_slow(size_t n, unsigned kind)
         hgc_init();
         t = hgc__self;
     }
+    tools_quiet_begin();
     void *p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
                              : alloc_large(t, n, kind);
     if (unlikely(!p) && n <= ((size_t)1 << ADDRESS_BITS)) {
@@ -97,6 +98,15 @@ NOINLINE void *hgc__alloc_slow(size_t n, unsigned kind)
         collector_collect(GC_REASON_OOM);
         p = n <= SMALL_MAX ? alloc_small_slow(t, kind, size_to_class(n))
                            : alloc_large(t, n, kind);
+    }
+    tools_quiet_end();
+    if (unlikely(hgc__tools) && p) {
+        /* A small typed object's layout is in its slot's last word: the
+         * block is the whole slot. */
+        size_t slot = pagemap_lookup((uintptr_t)p)->elem_size;
+        crit_enter(t);
+        tools_object_made(p, kind == KIND_TYPED && n <= SMALL_MAX ? slot : n, slot);
+        crit_exit(t);
     }
     if (!p)
         p = out_of_memory(n);
@@ -217,10 +227,17 @@ static NOINLINE void free_checked(void *p)
         hgc__fatal("hgc_free(%p): not a pointer allocated by hgc (never handed out)", p);
     if (unlikely(atomic_load_explicit(&s->registered, memory_order_relaxed)))
         finalize_forget(p);
+    tools_quiet_begin();
+    if (unlikely(hgc__tools)) {
+        crit_enter(t);
+        tools_object_freed(p, s->elem_size);
+        crit_exit(t);
+    }
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)
         alloc_free_large(t, s, p);
     else
         alloc_free_small(t, s, p);
+    tools_quiet_end();
 }
 
 HOT_ENTRY API void hgc_free(void *p)
@@ -245,7 +262,11 @@ API size_t hgc_size(const void *p)
 {
     size_t size = 0;
     uintptr_t start = object_of(p, &size);
-    return start && start == (uintptr_t)p ? size : 0;
+    if (!start || start != (uintptr_t)p)
+        return 0;
+    /* Under Valgrind, the bytes past those asked for are unaddressable. */
+    size_t asked = tools_asked(p);
+    return asked && asked < size ? asked : size;
 }
 
 API void *hgc_base(const void *p)
@@ -301,8 +322,9 @@ API void *hgc_realloc(void *p, size_t n)
     span *s = object_span_or_die(p, true);
     size_t old = hgc_size(p);
     unsigned kind = s->kind;
-    /* Keep the object when it fits and would not waste more than half. */
-    if (n <= old && n >= old / 2)
+    /* Keep the object when it fits and would not waste more than half
+     * (under Valgrind, never: the block would change size). */
+    if (n <= old && n >= old / 2 && !hgc__tools)
         return p;
     void *q;
     if (kind == KIND_TYPED)

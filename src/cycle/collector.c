@@ -255,6 +255,7 @@ NOINLINE int collector_collect(enum gc_reason why)
         threads_unlock();
         return -1;
     }
+    tools_quiet_begin(); /* marking reads uninitialised stack words */
     cycle c = {.why = why, .self = self, .verify = verify_mode || why == GC_REASON_VERIFY};
     cycle_prepare(&c);
     cycle_stop(&c);
@@ -263,6 +264,7 @@ NOINLINE int collector_collect(enum gc_reason why)
     cycle_setup_sweep(&c);
     cycle_restart(&c);
     cycle_finish(&c);
+    tools_quiet_end();
     threads_unlock();
     /* Keep the spill alive until the scans are done. */
     __asm__ volatile("" : : "r"(regs) : "memory");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mark/gen.h"
+#include "base/tools.h"
 #include "base/vec.h"
 #include "heap/heap.h"
 #include "heap/marks.h"
@@ -25,7 +26,8 @@ static bool protection_complete;
 
 void gen_init(void)
 {
-    if (!option_get(OPT_GENERATIONAL))
+    /* Valgrind has no userfaultfd: spare the program its warning. */
+    if (!option_get(OPT_GENERATIONAL) || hgc__tools)
         return;
     hgc__sticky_marks = true;
     heap_wt_init();

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "base/check.h"
+#include "base/tools.h"
 #include "base/util.h"
 #include "heap/heap.h"
 #include "mark/mark.h"
@@ -211,7 +212,9 @@ static void *helper_main(void *arg)
         working++;
         m->bot = m->top = 0;
         pthread_mutex_unlock(&pool_lock);
+        tools_quiet_begin(); /* marking reads what it reads (base/tools.h) */
         work(m);
+        tools_quiet_end();
         pthread_mutex_lock(&pool_lock);
     }
     return NULL;
