@@ -133,7 +133,7 @@ void *alloc_small_slow(thread_rec *t, unsigned kind, unsigned cls)
         return bump_hand_out(b, size);
     }
     void **p = list;
-    t->tc.free[kind][cls] = link_decode(p[0]);
+    t->tc.free[kind][cls] = link_decode((void *)slot_word(p, 0));
     slot_hand_out(p, hgc__class_size[cls]);
     if (unlikely(hgc__alloc_watched)) {
         /* Out of the fast path's reach, so every allocation comes here.
@@ -159,6 +159,7 @@ void *alloc_large(thread_rec *t, size_t n, unsigned kind)
         return NULL;
     }
     size_t bytes = npages * PAGE_SIZE;
+    tools_unpoison((void *)s->base, bytes); /* its pages may hold freed slots */
     if (s->needzero) {
         if (bytes >= ((size_t)1 << 20))
             os_release((void *)s->base, bytes); /* reads back as zero */
@@ -220,7 +221,7 @@ void alloc_free_remote(thread_rec *t, span *s, void *p)
         if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, new, memory_order_release,
                                                   memory_order_relaxed))
             return;
-        ((void **)p)[0] = link_encode(xfree_top(old));
+        slot_set_word(p, 0, (uintptr_t)link_encode(xfree_top(old)));
     }
 }
 
@@ -241,6 +242,7 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
     }
     count_freed(t, s->elem_size);
     *span_mark_of(s, s->base) = 0; /* free pages carry no marks */
+    tools_poison((void *)s->base, s->elem_size);
     pageheap_free(s);
     crit_exit(t);
 }
@@ -276,7 +278,7 @@ void alloc_release_cache(thread_rec *t)
             }
             t->tc.bump[k][c] = t->tc.bump_end[k][c] = 0;
             uint32_t n = 0;
-            for (void *x = list; x; x = link_decode(*(void **)x))
+            for (void *x = list; x; x = link_decode((void *)slot_word(x, 0)))
                 n++;
             s->free = list;
             s->nfree = n;
@@ -301,6 +303,7 @@ void alloc_sweep_large(void)
         }
         *m = 0; /* a dead survivor's mark, if any: free pages carry none */
         tools_object_freed((void *)s->base, s->elem_size);
+        tools_poison((void *)s->base, s->elem_size);
         span_list_remove(s);
         pageheap_free(s);
     }

@@ -64,6 +64,16 @@ void alloc_set_hooks(const alloc_hooks *h);
 static inline void *link_decode(void *w) { return (void *)((uintptr_t)w ^ hgc__link_key); }
 static inline void *link_encode(void *p) { return (void *)((uintptr_t)p ^ hgc__link_key); }
 static inline uintptr_t free_tag(const void *p) { return (uintptr_t)p ^ hgc__tag_key; }
+/* Word i (0: link, 1: tag) of what may be a free slot, which ASan builds
+ * poison (base/tools.h): read unchecked. */
+static inline NO_SANITIZE_ADDRESS uintptr_t slot_word(const void *p, unsigned i)
+{
+    return ((const uintptr_t *)p)[i];
+}
+static inline NO_SANITIZE_ADDRESS void slot_set_word(void *p, unsigned i, uintptr_t w)
+{
+    ((uintptr_t *)p)[i] = w;
+}
 
 #define POISON 0xdb /* words of it are never heap addresses */
 
@@ -91,6 +101,7 @@ static inline void zero_tail_64(uintptr_t *w, size_t size)
 static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
 {
     uintptr_t *w = p;
+    tools_unpoison(p, size);
 #ifdef HGC_DEBUG
     (void)zero;
     if (size > 2 * sizeof(uintptr_t))
@@ -105,6 +116,7 @@ static inline void slot_make_free(void *p, size_t size, void *next, bool zero)
 #endif
     w[0] = (uintptr_t)link_encode(next);
     w[1] = free_tag(p);
+    tools_poison(p, size);
 }
 
 #ifdef HGC_DEBUG
@@ -115,6 +127,7 @@ void alloc_poison_violated(const void *p, size_t size, size_t at); /* fatal */
  * object. */
 static inline void *slot_hand_out(void **p, size_t size)
 {
+    tools_unpoison(p, size);
     hgc_assert((uintptr_t)p[1] == free_tag(p),
                "slot %p (%zu bytes) on a free list is not a free slot: word 1 is %#lx, not its tag "
                "(written after it was freed?)",
@@ -141,6 +154,7 @@ static inline void *slot_hand_out(void **p, size_t size)
 static inline void *bump_hand_out(uintptr_t b, size_t size)
 {
     uintptr_t *w = (uintptr_t *)b;
+    tools_unpoison(w, size); /* the span's slots may have been freed before */
     w[0] = 0;
     w[1] = 0;
     zero_tail_64(w, size);

@@ -31,7 +31,7 @@ static inline void *alloc_fast(size_t n, unsigned kind)
         return hgc__alloc_slow(n, kind);
     void **p = tc->free[kind][c];
     if (likely(p != NULL)) {
-        void *next = link_decode(p[0]);
+        void *next = link_decode((void *)slot_word(p, 0));
         tc->free[kind][c] = next;
         /* The next pop loads next's first word: start that miss now, so it
          * overlaps with the caller's work instead of the next call. */
@@ -76,7 +76,7 @@ static inline bool free_fast(void *p)
     uint32_t idx = (uint32_t)((off * s->div_magic) >> DIV_SHIFT);
     if (unlikely(idx >= s->nelems) || unlikely((uintptr_t)idx * s->elem_size != off))
         return false;
-    if (unlikely(((const uintptr_t *)p)[1] == free_tag(p)))
+    if (unlikely(slot_word(p, 1) == free_tag(p)))
         return false;
     if (!own) {
         alloc_free_remote(t, s, p);

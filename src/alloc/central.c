@@ -443,7 +443,7 @@ NOINLINE void central_free_completing_batch(thread_rec *t, span *s, void *p)
     bool move = on_full_list(s);
     uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
     do
-        ((void **)p)[0] = link_encode(xfree_top(old));
+        slot_set_word(p, 0, (uintptr_t)link_encode(xfree_top(old)));
     while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old,
                                                   (uintptr_t)p | ((old & ~(XFREE_ONE - 1)) + XFREE_ONE),
                                                   memory_order_release, memory_order_relaxed));

@@ -89,7 +89,7 @@ enum sweep_result sweep_span(span *s)
     size_t mark_bytes = (s->npages * PAGE_SIZE) >> GRANULE_SHIFT;
 
     for (void *x = xfree_top(atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire)); x;) {
-        void *next = link_decode(*(void **)x);
+        void *next = link_decode((void *)slot_word(x, 0));
         *span_mark_of(s, (uintptr_t)x) = 0;
         x = next;
     }
@@ -142,6 +142,8 @@ enum sweep_result sweep_span(span *s)
 void sweep_init_fresh(span *s)
 {
     size_t size = s->elem_size;
+    /* The pages may hold freed slots of another class (ASan: poisoned). */
+    tools_unpoison((void *)s->base, (size_t)s->nelems * size);
     /* Slots of up to 4 words are zeroed by the linking pass itself, one
      * pass over the span; bigger ones get one memset of the whole span. */
 #ifdef HGC_DEBUG
@@ -171,6 +173,7 @@ void sweep_init_fresh(span *s)
     }
     s->free = (void *)next;
     s->nfree = s->nelems;
+    tools_poison((void *)s->base, (size_t)s->nelems * size);
     if (hgc_check_level >= 2)
         sweep_check_free_list(s, s->free, s->nfree);
 }
@@ -178,12 +181,12 @@ void sweep_init_fresh(span *s)
 void sweep_check_free_list(const span *s, void *list, uint32_t n)
 {
     uint32_t count = 0;
-    for (void *x = list; x; x = link_decode(*(void **)x), count++) {
+    for (void *x = list; x; x = link_decode((void *)slot_word(x, 0)), count++) {
         uintptr_t off = (uintptr_t)x - s->base;
         hgc_assert_slow(off < (uintptr_t)s->nelems * s->elem_size && off % s->elem_size == 0,
                         "free list of span %p (class %u): %p is not a slot of the span",
                         (void *)s->base, s->sizeclass, x);
-        hgc_assert_slow(((uintptr_t *)x)[1] == free_tag(x),
+        hgc_assert_slow(slot_word(x, 1) == free_tag(x),
                         "free list of span %p: slot %p does not carry the free tag",
                         (void *)s->base, x);
         hgc_assert_slow(count < s->nelems, "free list of span %p loops: more than %u slots",

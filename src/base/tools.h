@@ -18,6 +18,12 @@
  * In tool mode every allocation and free takes the slow paths
  * (alloc_watched, alloc.h), where the calls below are made.  Without
  * Valgrind, hgc__tools is false and each call here is one test of it.
+ *
+ * In AddressSanitizer builds of hgc, free slots are poisoned, whatever the
+ * mode: a program's access to an object after hgc_free, or after a sweep
+ * freed it, is reported (use-after-poison).  hgc's own accesses open the
+ * slot first (tools_unpoison), or read its two words of free-list state
+ * with slot_word (alloc.h), which ASan does not check.
  */
 #ifndef HGC_BASE_TOOLS_H
 #define HGC_BASE_TOOLS_H
@@ -54,5 +60,15 @@ void tools_object_made(void *p, size_t asked, size_t slot);
 void tools_object_freed(void *p, size_t slot);
 /* The bytes asked for object p, or 0 when hgc made no block at p. */
 size_t tools_asked(const void *p);
+
+/* ASan builds: [p, p + n) unaddressable, or addressable again. */
+#if HGC_ASAN
+#include <sanitizer/asan_interface.h>
+static inline void tools_poison(const void *p, size_t n) { __asan_poison_memory_region(p, n); }
+static inline void tools_unpoison(const void *p, size_t n) { __asan_unpoison_memory_region(p, n); }
+#else
+static inline void tools_poison(const void *p, size_t n) { (void)p, (void)n; }
+static inline void tools_unpoison(const void *p, size_t n) { (void)p, (void)n; }
+#endif
 
 #endif

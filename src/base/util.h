@@ -44,6 +44,25 @@
 #define HGC_TSAN 0
 #endif
 
+/* Built with AddressSanitizer? */
+#if defined(__SANITIZE_ADDRESS__)
+#define HGC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HGC_ASAN 1
+#endif
+#endif
+#ifndef HGC_ASAN
+#define HGC_ASAN 0
+#endif
+#if defined(__clang__)
+#define NO_SANITIZE_ADDRESS __attribute__((no_sanitize("address", "hwaddress")))
+#elif defined(__GNUC__)
+#define NO_SANITIZE_ADDRESS __attribute__((no_sanitize_address))
+#else
+#define NO_SANITIZE_ADDRESS
+#endif
+
 /* Print "hgc: <message>" on one line to stderr and abort(). */
 __attribute__((noreturn, format(printf, 1, 2))) void hgc__fatal(const char *fmt, ...);
 /* Print "hgc: warning: <message>" on one line to stderr, or hand the

@@ -436,7 +436,7 @@ static NOINLINE void run_mark_fn(marker *m, cursor *c, uintptr_t obj)
 {
     span *s = pagemap_lookup(obj);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE &&
-        ((const uintptr_t *)obj)[1] == free_tag((const void *)obj))
+        slot_word((const void *)obj, 1) == free_tag((const void *)obj))
         return;
     const kind_info *k = &hgc__kinds[s->kind];
     hgc_assert(k->scan == SCAN_PROC && k->mark, "object %p of kind %u has no mark function",
