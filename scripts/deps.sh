@@ -8,9 +8,10 @@ need=()
 # ecl, fauhdlc, guile-3.0, lilypond: programs on libgc.so.1, run with hgc's
 # in test_crystal, test_ecl, test_fauhdlc, test_guile and test_lilypond.
 # pkg-config: test_package; dpkg-dev, debhelper, fakeroot, lintian: test_deb
-# builds and checks the Debian package.
+# builds and checks the Debian package; valgrind: test_valgrind, and its
+# headers make hgc tell memcheck about its heap (base/tools.h).
 for pkg in cmake make gcc clang libclang-rt-14-dev libgc-dev w3m python3 binutils crystal \
-           ecl fauhdlc guile-3.0 lilypond pkg-config dpkg-dev debhelper fakeroot lintian; do
+           ecl fauhdlc guile-3.0 lilypond pkg-config dpkg-dev debhelper fakeroot lintian valgrind; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -2,6 +2,8 @@
 #include "base/tools.h"
 
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/addrmap.h"
 
@@ -19,10 +21,14 @@ bool hgc__tools;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static addrmap table = {.nvals = 1};
 
+/* Memcheck, not another Valgrind tool: callgrind's instruction counts
+ * must be those of the fast paths.  Valgrind preloads each tool's own
+ * library into the program; memcheck's name says which tool runs. */
 void tools_init(void)
 {
 #ifdef HAVE_VALGRIND
-    hgc__tools = RUNNING_ON_VALGRIND != 0;
+    const char *preload = getenv("LD_PRELOAD");
+    hgc__tools = RUNNING_ON_VALGRIND != 0 && preload && strstr(preload, "vgpreload_memcheck");
 #endif
 }
 

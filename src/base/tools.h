@@ -1,7 +1,8 @@
 /*
  * tools.h -- what Valgrind's memcheck is told about hgc's heap.
  *
- * Run under Valgrind (seen at start-up), hgc is in tool mode: each object
+ * Run under Valgrind's memcheck (seen at start-up; other Valgrind tools
+ * such as callgrind see hgc as it runs), hgc is in tool mode: each object
  * is a block to memcheck (a client request as it is handed out, another
  * when it is freed, explicitly or by a sweep) of the size the program
  * asked for, which a table here records; the rest of its slot and every

@@ -3,7 +3,9 @@
 # the size asked for (base/tools.h): tools_buggy's read past the end of an
 # object and its read after hgc_free are reported as such, and
 # tools_clean -- threads, collections, frees, realloc, typed, large and
-# finalized objects, a weak link -- runs with no error at all.
+# finalized objects, a weak link -- runs with no error at all.  Another
+# Valgrind tool (none, as callgrind) leaves hgc as it runs natively
+# (hgc_size is then the slot's).
 # Skipped (exit 77) without valgrind, and in the suite's HGC_VERIFY and
 # HGC_GC_STRESS reruns (memcheck makes them take minutes).
 # usage: test_valgrind.sh TOOLS_BUGGY TOOLS_CLEAN
@@ -28,7 +30,10 @@ grep -q "is 0 bytes after a block of size 10 alloc'd" "$tmp/err" ||
 grep -q "is 3 bytes inside a block of size 40 free'd" "$tmp/err" ||
   { cat "$tmp/err"; fail "tools_buggy: the read after hgc_free is not reported"; }
 grep -q "ERROR SUMMARY: 2 errors" "$tmp/err" || { cat "$tmp/err"; fail "tools_buggy: not exactly 2 errors"; }
+grep -q "tools_buggy: hgc_size 10$" "$tmp/out" || { cat "$tmp/out"; fail "tools_buggy: hgc_size under memcheck"; }
 echo "test_valgrind: both bugs reported"
+valgrind --tool=none "$buggy" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "tools_buggy under --tool=none"; }
+grep -q "tools_buggy: hgc_size 16$" "$tmp/out" || { cat "$tmp/out"; fail "tool mode under --tool=none"; }
 
 valgrind --error-exitcode=99 "$clean" >"$tmp/out" 2>"$tmp/err" ||
   { cat "$tmp/err"; fail "tools_clean: memcheck reports errors"; }
