@@ -202,7 +202,7 @@ static span *object_span_or_die(void *p, bool in_realloc)
         hgc__fatal("%s(%p): not a pointer allocated by hgc", fn, p);
     if (start != (uintptr_t)p)
         hgc__fatal("%s(%p): interior pointer, object starts at %p", fn, p, (void *)start);
-    if (state == SPAN_SMALL && slot_word(p, 1) == free_tag(p))
+    if (state == SPAN_SMALL && slot_word_quiet(p, 1) == free_tag(p))
         hgc__fatal("%s(%p): %s", fn, p, freed);
     return s;
 }
