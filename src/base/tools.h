@@ -13,12 +13,13 @@
  * sweeping, conservative marking of stacks that hold uninitialised
  * words), so memcheck's error reporting is off for a thread while it is
  * inside the collector, a marker thread's round, or an allocation's or
- * free's slow path (tools_quiet_begin/end, counted: they nest).  Callers keep user code -- finalizers, out-of-memory handlers
- * -- outside those regions; mark functions of custom kinds run inside.
+ * free's slow path (tools_quiet_begin/end, counted: they nest).  Callers
+ * keep user code -- finalizers, out-of-memory handlers -- outside those
+ * regions; mark functions of custom kinds run inside.
  *
  * In tool mode every allocation and free takes the slow paths
- * (alloc_watched, alloc.h), where the calls below are made.  Without
- * Valgrind, hgc__tools is false and each call here is one test of it.
+ * (hgc__alloc_watched, alloc.h), where the calls below are made.  Without
+ * memcheck, hgc__tools is false and each call here is one test of it.
  *
  * In AddressSanitizer builds of hgc, free slots are poisoned, whatever the
  * mode: a program's access to an object after hgc_free, or after a sweep
