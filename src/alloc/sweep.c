@@ -100,7 +100,7 @@ enum sweep_result sweep_span(span *s)
     if (live == 0) {
         if (unlikely(hgc__tools))
             for (uint32_t i = 0; i < n; i++)
-                tools_object_freed((void *)(s->base + (uintptr_t)i * size), size);
+                tools_block_freed((void *)(s->base + (uintptr_t)i * size), size);
         tools_poison((void *)s->base, (size_t)n * size);
         s->needzero = true;
         /* Free pages carry no marks; the only ones left here are of

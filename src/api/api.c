@@ -105,7 +105,7 @@ NOINLINE void *hgc__alloc_slow(size_t n, unsigned kind)
          * block is the whole slot. */
         size_t slot = pagemap_lookup((uintptr_t)p)->elem_size;
         crit_enter(t);
-        tools_object_made(p, kind == KIND_TYPED && n <= SMALL_MAX ? slot : n, slot);
+        tools_block_made(p, kind == KIND_TYPED && n <= SMALL_MAX ? slot : n, slot);
         crit_exit(t);
     }
     if (!p)
@@ -230,7 +230,7 @@ static NOINLINE void free_checked(void *p)
     tools_quiet_begin();
     if (unlikely(hgc__tools)) {
         crit_enter(t);
-        tools_object_freed(p, s->elem_size);
+        tools_block_freed(p, s->elem_size);
         crit_exit(t);
     }
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_LARGE)

@@ -57,10 +57,8 @@ static void forget_block(void *p)
 #endif
 }
 
-void tools_object_made(void *p, size_t asked, size_t slot)
+void tools_block_made(void *p, size_t asked, size_t slot)
 {
-    if (!hgc__tools)
-        return;
     pthread_mutex_lock(&table_lock);
     forget_block(p); /* a slot reused before its sweep said it was free */
     bool existed;
@@ -78,10 +76,8 @@ void tools_object_made(void *p, size_t asked, size_t slot)
 #endif
 }
 
-void tools_object_freed(void *p, size_t slot)
+void tools_block_freed(void *p, size_t slot)
 {
-    if (!hgc__tools)
-        return;
     pthread_mutex_lock(&table_lock);
     forget_block(p);
     pthread_mutex_unlock(&table_lock);
@@ -92,10 +88,8 @@ void tools_object_freed(void *p, size_t slot)
 #endif
 }
 
-size_t tools_asked(const void *p)
+size_t tools_block_asked(const void *p)
 {
-    if (!hgc__tools)
-        return 0;
     pthread_mutex_lock(&table_lock);
     size_t i = addrmap_find(&table, (uintptr_t)p);
     size_t n = i == ADDRMAP_NONE ? 0 : addrmap_vals(&table, i)[0];

@@ -52,16 +52,33 @@ static inline void tools_quiet_end(void)
         tools_quiet_set(false);
 }
 
+/* The out-of-line halves of the three below, for tool mode only. */
+void tools_block_made(void *p, size_t asked, size_t slot);
+void tools_block_freed(void *p, size_t slot);
+size_t tools_block_asked(const void *p);
+
 /* Object p was handed out for a request of `asked` bytes in a slot of
  * `slot` bytes: a block of `asked` bytes, zeroed; the rest unaddressable.
  * The caller holds off stops (crit_enter): the table's lock must never be
  * held by a stopped thread, as the collector frees blocks. */
-void tools_object_made(void *p, size_t asked, size_t slot);
+static inline void tools_object_made(void *p, size_t asked, size_t slot)
+{
+    if (unlikely(hgc__tools))
+        tools_block_made(p, asked, slot);
+}
 /* Slot p (of `slot` bytes) is free now: if it held a block, the block is
- * freed; the slot is unaddressable.  Same rule for the caller. */
-void tools_object_freed(void *p, size_t slot);
+ * freed; the slot is unaddressable.  Same rule for the caller.  Sweeps
+ * call it for every dead slot: the test stays inline. */
+static inline void tools_object_freed(void *p, size_t slot)
+{
+    if (unlikely(hgc__tools))
+        tools_block_freed(p, slot);
+}
 /* The bytes asked for object p, or 0 when hgc made no block at p. */
-size_t tools_asked(const void *p);
+static inline size_t tools_asked(const void *p)
+{
+    return unlikely(hgc__tools) ? tools_block_asked(p) : 0;
+}
 
 /* ASan builds: [p, p + n) unaddressable, or addressable again. */
 #if HGC_ASAN

@@ -4,20 +4,9 @@
  * realloc, typed and large objects, a finalizer, a weak link -- for
  * test_valgrind to run under memcheck: no error may be reported.  Under
  * Valgrind, hgc_size is the size asked for. */
-#include <hgc.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "../test.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "tools_clean:%d: check failed: %s\n", __LINE__, #c); \
-            exit(1);                                                          \
-        }                                                                     \
-    } while (0)
+#include <pthread.h>
 
 struct node { struct node *next; long value; char pad[13]; };
 
