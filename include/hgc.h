@@ -52,6 +52,14 @@
  *                       where the kernel can report which pages were
  *                       written -- Linux 6.7 or later, userfaultfd allowed;
  *                       elsewhere every collection is major)
+ *   HGC_CONCURRENT=1    major collections that allocation starts mark
+ *                       mostly while the program runs: a short stop to
+ *                       begin, marking by a collector thread (and at most
+ *                       one marker fewer than the CPUs), a short final
+ *                       stop that rescans the roots and the marked objects
+ *                       on pages written meanwhile.  Needs the same kernel
+ *                       support as HGC_GENERATIONAL; elsewhere marking
+ *                       stops the world.  Default 0
  */
 #ifndef HGC_H
 #define HGC_H
@@ -111,7 +119,8 @@ HGC_API size_t hgc_size(const void *p);
 HGC_API void *hgc_base(const void *p);
 
 /* Run a full (major) collection now: everything unreachable goes.  Does
- * nothing while collection is disabled. */
+ * nothing while collection is disabled.  If a concurrent mark is in
+ * flight, waits for its end first. */
 HGC_API void hgc_collect(void);
 
 /* Run a minor collection now: it traces from the roots and from the old
@@ -123,6 +132,10 @@ HGC_API void hgc_collect(void);
  * writes (see HGC_GENERATIONAL) it runs a major collection instead.
  * Returns 1 if the collection was minor, else 0. */
 HGC_API int hgc_collect_minor(void);
+
+/* 1 while a concurrent mark (HGC_CONCURRENT) is in flight: from its first
+ * stop to the end of its final stop; else 0. */
+HGC_API int hgc_marking(void);
 
 /* Run a full collection now and check its marks with an independent
  * re-trace from the roots, as HGC_VERIFY=1 does for every collection.  A

@@ -350,6 +350,8 @@ API void hgc_collect(void)
     finalize_poll(hgc__self);
 }
 
+API int hgc_marking(void) { return collector_marking(); }
+
 API int hgc_collect_minor(void)
 {
     hgc_init();

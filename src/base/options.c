@@ -47,6 +47,9 @@ static option options[OPT_COUNT] = {
                                "microseconds from 0 to 1000000", 0, NULL},
     [OPT_TEST_STOP_NESTED] = {"HGC_TEST_STOP_NESTED", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
     [OPT_TEST_LOSE_SIGNAL] = {"HGC_TEST_LOSE_SIGNAL", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
+    [OPT_CONCURRENT] = {"HGC_CONCURRENT", OK_BOOL, 0, 0, 1, "0 or 1", 0, NULL},
+    [OPT_TEST_CONCURRENT_HOLD] = {"HGC_TEST_CONCURRENT_HOLD", OK_INT, 0, 0, 10000,
+                                  "milliseconds from 0 to 10000", 0, NULL},
 };
 
 static bool parse_int(const char *s, long long *out)

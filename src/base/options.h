@@ -22,6 +22,8 @@ enum option_id {
     OPT_TEST_MARKER_DELAY, /* tests: microseconds a woken marker helper dawdles */
     OPT_TEST_STOP_NESTED, /* tests: a stop signal sent to self inside every stop */
     OPT_TEST_LOSE_SIGNAL, /* tests: the first stop signal of each round to a thread is not sent */
+    OPT_CONCURRENT,       /* 0/1: major collections mark while the program runs */
+    OPT_TEST_CONCURRENT_HOLD, /* tests: milliseconds a concurrent mark waits before and after its drain */
     OPT_COUNT
 };
 

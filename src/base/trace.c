@@ -124,6 +124,12 @@ void trace_cycle(const trace_times *t, const char *reason, bool major, size_t li
              reason, major ? "major" : "minor", live_bytes, heap_bytes, mark_stack_bytes);
     complete(buf, sizeof buf, &len, "collection", "gc", t->start, t->end, tid, args);
     complete(buf, sizeof buf, &len, "finish sweep", "gc", t->start, t->swept, tid, NULL);
+    if (t->first_stop) {
+        complete(buf, sizeof buf, &len, "stop the world (mark start)", "pause", t->first_stop,
+                 t->first_restarted, tid, NULL);
+        complete(buf, sizeof buf, &len, "concurrent mark", "gc", t->first_restarted, t->drained,
+                 tid, NULL);
+    }
     complete(buf, sizeof buf, &len, "stop the world", "pause", t->stop, t->restarted, tid, NULL);
     complete(buf, sizeof buf, &len, "stop", "gc", t->stop, t->stopped, tid, NULL);
     complete(buf, sizeof buf, &len, "mark", "gc", t->stopped, t->marked, tid, NULL);

@@ -11,9 +11,13 @@
 
 /* Clock readings (os_now_ns) of one collection: cycle start, previous
  * sweep finished, stop requested, world stopped, marking done, verification
- * done (== marked without it), world restarted, cycle end. */
+ * done (== marked without it), world restarted, cycle end.  A concurrent
+ * mark (collector.h) also has its first stop requested and ended and the
+ * end of its concurrent drain (0 otherwise); stop and stopped are then
+ * its final stop's. */
 typedef struct trace_times {
     uint64_t start, swept, stop, stopped, marked, verified, restarted, end;
+    uint64_t first_stop, first_restarted, drained;
 } trace_times;
 
 void trace_init(void);              /* opens HGC_TRACE's file, if set */

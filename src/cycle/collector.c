@@ -1,5 +1,8 @@
 /* collector.c -- the collection cycle and its statistics.  See
  * collector.h for the order of a cycle and why, pacing.h for when. */
+#include <pthread.h>
+#include <signal.h>
+
 #include "cycle/collector.h"
 #include "alloc/alloc.h"
 #include "base/options.h"
@@ -37,23 +40,34 @@ static bool dont_gc(void)
 static collector_stats stats;
 
 static void on_slow_path(thread_rec *t);
+static void concurrent_init(void);
+static bool concurrent_on; /* HGC_CONCURRENT */
 
 void collector_init(void)
 {
     verify_mode = option_get(OPT_VERIFY);
+    concurrent_init();
     pacing_init();
     long long markers = option_get(OPT_MARKERS);
     if (markers == 0) /* automatic: one per CPU */
         markers = os_ncpus();
     mark_init((size_t)option_get(OPT_MARK_STACK_LIMIT), (unsigned)markers,
               (unsigned)option_get(OPT_TEST_MARKER_DELAY));
-    gen_init();
+    gen_init(concurrent_on);
     threads_on_fork_child(trace_after_fork_child);
     roots_add_source(finalize_each_root);
     alloc_set_hooks(&(alloc_hooks){.slow_path = on_slow_path, .claimed = pacing_note_alloc});
 }
 
-bool collector_should_collect(void) { return pacing_due() && !dont_gc(); }
+static bool in_flight(void);
+
+bool collector_should_collect(void)
+{
+    /* While a concurrent mark runs, only to wait for its end (below). */
+    if (in_flight())
+        return pacing_over_goal() && !dont_gc();
+    return pacing_due() && !dont_gc();
+}
 
 static void stress_tick(thread_rec *t)
 {
@@ -95,6 +109,7 @@ typedef struct cycle {
     thread_rec *self;
     bool major;
     bool verify;       /* check the marks (HGC_VERIFY, hgc_verify()) */
+    bool concurrent;   /* marks mostly while the world runs (below) */
     size_t live;       /* bytes found live */
     trace_times tt;
 } cycle;
@@ -108,6 +123,8 @@ static void cycle_prepare(cycle *c)
     c->tt.swept = os_now_ns();
     roots_snapshot_segments();
     mark_start_helpers();
+    pacing_count_allocating_threads();
+    c->major = pacing_choose_major(c->why);
 }
 
 static void cycle_stop(cycle *c)
@@ -140,8 +157,6 @@ static void cycle_mark(cycle *c)
 {
     phase_set(GC_MARK);
     event(COLLECT_MARK_START);
-    pacing_count_allocating_threads();
-    c->major = pacing_choose_major(c->why);
     mark_begin(!c->major);
     if (!c->major && !mark_written_old(c)) {
         /* Turning major costs only the scan of the written pages. */
@@ -197,6 +212,13 @@ static void cycle_setup_sweep(cycle *c)
     }
 }
 
+static void count_pause(uint64_t ns)
+{
+    stats.pause_total_ns += ns;
+    if (ns > stats.pause_max_ns)
+        stats.pause_max_ns = ns;
+}
+
 /* Everything a running mutator reads about the cycle is written before the
  * restart, whose release store orders it. */
 static void cycle_restart(cycle *c)
@@ -211,10 +233,7 @@ static void cycle_restart(cycle *c)
     stw_start_world();
     c->tt.restarted = os_now_ns();
     event(COLLECT_POST_START_WORLD);
-    uint64_t pause = c->tt.restarted - c->tt.stop;
-    stats.pause_total_ns += pause;
-    if (pause > stats.pause_max_ns)
-        stats.pause_max_ns = pause;
+    count_pause(c->tt.restarted - c->tt.stop);
 }
 
 /* World running, world lock held. */
@@ -238,6 +257,231 @@ static void cycle_finish(cycle *c)
     event(COLLECT_END);
 }
 
+/* ------------------------------------------------ mostly-concurrent marking */
+
+/* A major collection started by allocation marks mostly while the program
+ * runs (HGC_CONCURRENT=1, where the kernel reports written pages):
+ *   1. the first stop, on the thread that triggered it: clear the marks,
+ *      protect every span with pointers (gen_protect_for_mark), scan the
+ *      roots pushing what they reach, restart;
+ *   2. the collector thread (below) drains that work with at most one
+ *      marker fewer than the CPUs, the world running.  Mark functions are
+ *      deferred (mark.h); objects the program allocates meanwhile are
+ *      unmarked;
+ *   3. the final stop, on the collector thread: every marked object on a
+ *      page written since the first stop is scanned again, every marked
+ *      object of a kind with a mark function has it run, every root is
+ *      scanned again (the Boehm layer's procedure included), and marking
+ *      drains to the end; then the cycle ends as a stopped one does.
+ * Why nothing reachable stays unmarked: at the final stop, with the world
+ * stopped, take a reachable object and a path to it from a root.  Follow
+ * the path from its last marked object that was scanned with the contents
+ * it has now -- one exists, as the roots are scanned now.  The next object
+ * on the path is marked by that scan.  A marked object was scanned either
+ * in this stop (its current contents) or during step 2 after step 1's
+ * protection; if it was written after that scan, its page was written
+ * since step 1 and it is scanned again in this stop.  So every object on
+ * the path is marked and scanned with its current contents.
+ * The program's explicit frees may race with a marker on a mark byte: a
+ * free slot may be left marked, as a stale conservative pointer can leave
+ * one in a stopped collection too; it is retained until the next major
+ * collection at worst.
+ * Minor collections, explicit ones and those of the verifier stay stopped;
+ * none starts while a concurrent mark runs: hgc_collect() waits for its
+ * end and then collects, and an allocating thread that passes the heap
+ * goal before it ends waits for it (pacing_over_goal). */
+
+static uint64_t hold_ns;         /* HGC_TEST_CONCURRENT_HOLD */
+static unsigned concurrent_markers;
+/* bg_lock guards the collector thread's start, `marking` changes and the
+ * hand-over of `bg_cycle`; `marking` is also read without it. */
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bg_cv = PTHREAD_COND_INITIALIZER;
+static _Atomic bool marking;     /* a concurrent mark is in flight */
+static bool bg_running;          /* the collector thread exists */
+static bool fork_pending;        /* world lock: start no concurrent mark */
+static cycle bg_cycle;
+
+static bool in_flight(void) { return atomic_load_explicit(&marking, memory_order_acquire); }
+
+bool collector_marking(void) { return in_flight(); }
+
+static void concurrent_fork_prepare(void);
+static void concurrent_fork_parent(void);
+static void concurrent_fork_child(void);
+
+static void concurrent_init(void)
+{
+    concurrent_on = option_get(OPT_CONCURRENT) != 0;
+    hold_ns = (uint64_t)option_get(OPT_TEST_CONCURRENT_HOLD) * 1000000;
+    long long cpus = os_ncpus();
+    concurrent_markers = cpus > 1 ? (unsigned)(cpus - 1) : 1;
+    threads_on_fork_prepare(concurrent_fork_prepare, concurrent_fork_parent);
+    threads_on_fork_child(concurrent_fork_child);
+}
+
+/* Wait until no concurrent mark is in flight, in a blocking region (the
+ * final stop must not wait for this thread). */
+static void wait_for_mark_end(thread_rec *self)
+{
+    bool wrap = self && self->blocking_depth == 0;
+    if (wrap)
+        stw_blocking_enter(self);
+    pthread_mutex_lock(&bg_lock);
+    while (in_flight())
+        pthread_cond_wait(&bg_cv, &bg_lock);
+    pthread_mutex_unlock(&bg_lock);
+    if (wrap)
+        stw_blocking_leave(self);
+}
+
+static void concurrent_fork_prepare(void)
+{
+    threads_lock();
+    fork_pending = true;
+    threads_unlock();
+    wait_for_mark_end(hgc__self);
+}
+
+static void concurrent_fork_parent(void)
+{
+    threads_lock();
+    fork_pending = false;
+    threads_unlock();
+}
+
+static void concurrent_fork_child(void)
+{
+    /* No mark was in flight (concurrent_fork_prepare); the collector
+     * thread did not survive.  World lock held. */
+    fork_pending = false;
+    pthread_mutex_init(&bg_lock, NULL);
+    pthread_cond_init(&bg_cv, NULL);
+    bg_running = false;
+}
+
+static void hold(void)
+{
+    if (unlikely(hold_ns))
+        os_sleep_ns(hold_ns);
+}
+
+static void finish_cycle(cycle *c);
+
+/* Steps 2 and 3 (above), on the collector thread. */
+static void cycle_mark_concurrently(cycle *c)
+{
+    tools_quiet_begin();
+    hold();
+    mark_drain_concurrent(concurrent_markers);
+    c->tt.drained = os_now_ns();
+    hold();
+    /* As in cycle_prepare: libraries loaded during the mark are roots. */
+    roots_snapshot_segments();
+    threads_lock();
+    cycle_stop(c);
+    mark_final_begin();
+    size_t written_bytes;
+    if (gen_push_written(SIZE_MAX, false, &written_bytes) != GEN_PUSH_OK)
+        mark_rescan_marked(); /* the kernel stopped telling: every marked object */
+    mark_drain();
+    mark_roots(NULL);
+    finish_cycle(c);
+    threads_unlock();
+    tools_quiet_end();
+}
+
+static void *collector_thread(void *arg)
+{
+    (void)arg;
+    os_thread_background();
+    pthread_mutex_lock(&bg_lock);
+    for (;;) {
+        while (!in_flight())
+            pthread_cond_wait(&bg_cv, &bg_lock);
+        pthread_mutex_unlock(&bg_lock);
+        cycle_mark_concurrently(&bg_cycle);
+        pthread_mutex_lock(&bg_lock);
+        atomic_store_explicit(&marking, false, memory_order_release);
+        pthread_cond_broadcast(&bg_cv);
+    }
+    return NULL;
+}
+
+/* World running, world lock held: whether the collector thread runs (it
+ * is started here, never with the world stopped). */
+static bool collector_thread_ready(void)
+{
+    if (bg_running)
+        return true;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&tid, &attr, collector_thread, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        hgc__warn("cannot start the collector thread (error %d); marking with the world stopped",
+                  rc);
+        concurrent_on = false;
+        return false;
+    }
+    bg_running = true;
+    return true;
+}
+
+/* Step 1 (above), world lock held, the previous sweep finished.  The
+ * collector thread takes the cycle over. */
+static void cycle_start_concurrent(cycle *c)
+{
+    c->tt.first_stop = os_now_ns();
+    event(COLLECT_PRE_STOP_WORLD);
+    stw_stop_world(c->self);
+    event(COLLECT_POST_STOP_WORLD);
+    phase_set(GC_MARK);
+    event(COLLECT_MARK_START);
+    mark_begin(false);
+    if (hgc__sticky_marks)
+        heap_clear_marks();
+    gen_protect_for_mark();
+    mark_concurrent_begin();
+    mark_roots_push(c->self);
+    event(COLLECT_PRE_START_WORLD);
+    stw_start_world();
+    c->tt.first_restarted = os_now_ns();
+    event(COLLECT_POST_START_WORLD);
+    count_pause(c->tt.first_restarted - c->tt.first_stop);
+    /* The collector thread scans no stack of its own. */
+    c->self = NULL;
+    pthread_mutex_lock(&bg_lock);
+    bg_cycle = *c;
+    atomic_store_explicit(&marking, true, memory_order_release);
+    pthread_cond_broadcast(&bg_cv);
+    pthread_mutex_unlock(&bg_lock);
+}
+
+/* Whether this cycle marks concurrently: world lock held, after
+ * cycle_prepare chose major or minor. */
+static bool wants_concurrent(const cycle *c)
+{
+    return concurrent_on && c->major && !fork_pending &&
+           (c->why == GC_REASON_ALLOC || c->why == GC_REASON_STRESS) &&
+           gen_concurrent_possible() && collector_thread_ready();
+}
+
+/* Phases 4 to 7, world stopped at first (and the marks complete). */
+static void finish_cycle(cycle *c)
+{
+    cycle_terminate(c);
+    cycle_setup_sweep(c);
+    cycle_restart(c);
+    cycle_finish(c);
+}
+
 /* Never inlined: its frame is where the collecting thread's own stack scan
  * starts.  The callee-saved registers are spilled into that frame, and
  * everything the collection itself calls lies below collect_sp, unscanned:
@@ -249,21 +493,35 @@ NOINLINE int collector_collect(enum gc_reason why)
     os_spill_registers(regs);
     thread_rec *self = threads_register();
     self->collect_sp = os_stack_pointer();
-    threads_lock();
-    if (dont_gc() || (why == GC_REASON_ALLOC && !collector_should_collect())) {
-        /* Disabled, or another thread collected while we waited. */
+    for (;;) {
+        threads_lock();
+        if (dont_gc() || (why == GC_REASON_ALLOC && !collector_should_collect())) {
+            /* Disabled, or another thread collected while we waited. */
+            threads_unlock();
+            return -1;
+        }
+        if (!in_flight())
+            break;
+        /* A concurrent mark runs: allocation waits for its end only past
+         * the heap goal (collector_should_collect), stress not at all; any
+         * other collection starts after it. */
         threads_unlock();
-        return -1;
+        if (why != GC_REASON_STRESS)
+            wait_for_mark_end(self);
+        if (why == GC_REASON_ALLOC || why == GC_REASON_STRESS)
+            return -1;
     }
     tools_quiet_begin(); /* marking reads uninitialised stack words */
     cycle c = {.why = why, .self = self, .verify = verify_mode || why == GC_REASON_VERIFY};
     cycle_prepare(&c);
-    cycle_stop(&c);
-    cycle_mark(&c);
-    cycle_terminate(&c);
-    cycle_setup_sweep(&c);
-    cycle_restart(&c);
-    cycle_finish(&c);
+    if (wants_concurrent(&c)) {
+        c.concurrent = true;
+        cycle_start_concurrent(&c);
+    } else {
+        cycle_stop(&c);
+        cycle_mark(&c);
+        finish_cycle(&c);
+    }
     tools_quiet_end();
     threads_unlock();
     /* Keep the spill alive until the scans are done. */

@@ -20,6 +20,9 @@
  *      cycle is written before the restart, whose release store orders it;
  *   7. finish, world running: give long-free pages back to the OS beyond
  *      the heap floor; HGC_TRACE's record.
+ * A mostly-concurrent major collection (HGC_CONCURRENT) runs 3 as a first
+ * stop, a drain by the collector thread while the world runs, and a final
+ * stop that rescans, then 4 to 7 there (collector.c).
  * Small spans are swept lazily afterwards by the threads that need them.
  * When a collection starts and whether it is minor: pacing.h.
  */
@@ -68,6 +71,8 @@ bool collector_should_collect(void);
 /* 1 if the collection was minor, 0 if major, -1 if none ran (disabled,
  * or another thread's collection made this one unnecessary). */
 int collector_collect(enum gc_reason why);
+/* A concurrent mark is in flight (collector.c; relaxed, for hgc_marking). */
+bool collector_marking(void);
 void collector_disable(void);
 void collector_enable(void);
 /* From now on, pace as the Boehm collector with this free-space divisor

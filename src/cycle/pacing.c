@@ -54,6 +54,12 @@ bool pacing_due(void)
            atomic_load_explicit(&trigger, memory_order_relaxed);
 }
 
+bool pacing_over_goal(void)
+{
+    size_t t = atomic_load_explicit(&trigger, memory_order_relaxed);
+    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >= t + t / 2;
+}
+
 /* Claims are published to the shared counter in batches, so that threads
  * claiming spans do not bounce its cache line: at most NOTE_BATCH bytes,
  * or 1/16 of the trigger, wait per thread (a collection may start that

@@ -23,6 +23,9 @@
 void pacing_init(void);
 /* The claimed bytes have reached the trigger (relaxed: a heuristic). */
 bool pacing_due(void);
+/* While a concurrent mark runs: the claims since the last cycle passed
+ * the heap goal, half a trigger beyond it (relaxed). */
+bool pacing_over_goal(void);
 /* The allocator's claimed hook (alloc.h): bytes entered t's cache or a
  * large object.  Never blocks. */
 void pacing_note_alloc(thread_rec *t, size_t bytes);

@@ -106,6 +106,49 @@ static bool protect_arena(arena *a, void *arg)
     return true;
 }
 
+/* Protect every span of a scanned kind that no cache holds, whole arena
+ * by arena, adjacent spans in one call (world stopped). */
+static bool protect_arena_all(arena *a, void *arg)
+{
+    (void)arg;
+    uintptr_t run_lo = 0, run_hi = 0;
+    for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
+        span *s = atomic_load_explicit(&a->pages[pg], memory_order_relaxed);
+        if (!s) {
+            pg++;
+            continue;
+        }
+        uintptr_t span_end = s->base + s->npages * PAGE_SIZE;
+        size_t end_pg = span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
+                                                         : (span_end - a->base) >> PAGE_SHIFT;
+        /* A large span that began in an earlier arena was protected there
+         * whole. */
+        bool starts_here = s->base >= a->base;
+        pg = end_pg > pg ? end_pg : pg + 1;
+        uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
+        unsigned scan = kind_scan(s->kind);
+        if (!starts_here || state == SPAN_FREE || scan == SCAN_NONE || scan == SCAN_PROC ||
+            atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
+            continue;
+        s->protected = true;
+        if (s->base != run_hi) {
+            if (run_lo < run_hi)
+                os_wt_protect(run_lo, run_hi);
+            run_lo = s->base;
+        }
+        run_hi = span_end;
+    }
+    if (run_lo < run_hi)
+        os_wt_protect(run_lo, run_hi);
+    return true;
+}
+
+void heap_wt_protect_all(void)
+{
+    if (tracking)
+        pageheap_each_arena(protect_arena_all, NULL);
+}
+
 void heap_span_emptied(span *s)
 {
     s->has_old = false;

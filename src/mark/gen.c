@@ -24,17 +24,28 @@
  * at every written page. */
 static bool protection_complete;
 
-void gen_init(void)
+void gen_init(bool concurrent)
 {
     /* Valgrind has no userfaultfd: spare the program its warning. */
-    if (!option_get(OPT_GENERATIONAL) || hgc__tools)
+    bool generational = option_get(OPT_GENERATIONAL) != 0;
+    if ((!generational && !concurrent) || hgc__tools)
         return;
-    hgc__sticky_marks = true;
+    hgc__sticky_marks = generational;
     heap_wt_init();
     threads_on_fork_child(heap_wt_after_fork_child);
 }
 
-bool gen_minor_possible(void) { return heap_wt_tracking(); }
+bool gen_minor_possible(void) { return hgc__sticky_marks && heap_wt_tracking(); }
+
+bool gen_concurrent_possible(void) { return heap_wt_tracking(); }
+
+void gen_protect_for_mark(void)
+{
+    heap_wt_protect_all();
+    /* Objects this marking marks may lie in any span: the final rescan
+     * must not pass over spans without has_old. */
+    protection_complete = false;
+}
 
 /* ------------------------------------------------------------ written pages */
 

@@ -42,10 +42,20 @@
 #include "base/util.h"
 #include "heap/marks.h"
 
-/* HGC_GENERATIONAL and the kernel probe; called by collector_init. */
-void gen_init(void);
+/* HGC_GENERATIONAL and the kernel probe; called by collector_init.  Write
+ * tracking starts if generations or concurrent marking want it; marks are
+ * sticky only with generations. */
+void gen_init(bool concurrent);
 /* Minor collections are possible now. */
 bool gen_minor_possible(void);
+/* A mostly-concurrent mark is possible now (the kernel reports written
+ * pages). */
+bool gen_concurrent_possible(void);
+/* World stopped, at the start of a mostly-concurrent mark (collector.h),
+ * before anything is scanned: protect every span holding objects with
+ * pointers, so that gen_push_written at its final stop finds every marked
+ * object written since it was scanned. */
+void gen_protect_for_mark(void);
 /* World stopped, before the roots of a minor collection: push every old
  * object on a written page, and every old object of a kind with a mark
  * function (draining some of them when there are many); their bytes go to

@@ -8,8 +8,9 @@
  * `overflowed` is set; mark_drain() then rescans every marked scanned object
  * in the heap until a pass ends without overflow.
  *
- * Marking runs with the world stopped.  Roots are scanned by the collecting
- * thread; mark_drain() then drains with every marker thread (work.c).
+ * Marking runs with the world stopped, or mostly concurrently (below).
+ * Roots are scanned by the collecting thread; mark_drain() then drains
+ * with every marker thread (work.c).
  */
 #ifndef HGC_MARK_H
 #define HGC_MARK_H
@@ -67,6 +68,23 @@ extern INTERNAL void (*hgc__push_other_roots)(void);
 /* Inside hgc__push_other_roots: scan every thread's stack and registers. */
 void mark_thread_stacks(void);
 void mark_drain(void);
+/* Mostly-concurrent marking (cycle/collector.h), in this order:
+ * mark_concurrent_begin, world stopped, after mark_begin: from now on mark
+ * functions are not run (their objects are only marked); mark_roots_push:
+ * scan every root but the Boehm layer's procedure, pushing what they
+ * reach, not draining; then, world running, mark_drain_concurrent; at the
+ * final stop mark_final_begin (the heap may have grown, and the roots are
+ * counted again), the rescans (gen.h), mark_roots. */
+void mark_concurrent_begin(void);
+void mark_roots_push(struct thread_rec *self);
+/* World running, on the thread that began the marking or took it over:
+ * drain with at most `markers` markers (itself included).  A stack that
+ * could not grow leaves the overflow for the final stop's mark_drain. */
+void mark_drain_concurrent(unsigned markers);
+void mark_final_begin(void);
+/* World stopped: scan again every marked object (write tracking failed
+ * during a concurrent mark). */
+void mark_rescan_marked(void);
 /* Push [lo, hi) to be scanned, an old object (or a window of a large one)
  * that is marked already (gen.c), as its scan class says (kind.h): by its
  * layout, by its kind's mark function (then lo is the object, whole), or

@@ -74,6 +74,13 @@ _Atomic bool hgc__mark_overflowed;
  * heap cannot grow while the world is stopped).  With no heap yet, the
  * range that scan() derives from them is empty. */
 static uintptr_t below_bound, end_bound;
+/* A mostly-concurrent mark is running with the world running (collector.h):
+ * mark functions wait for its final stop, which runs them for every marked
+ * object of their kinds (gen.c), as the contract of kind.h wants the world
+ * stopped. */
+static bool concurrent;
+
+static void mark_root(const root_desc *d, void *arg);
 
 void marker_set_limit(size_t entries) { limit = entries; }
 
@@ -102,6 +109,27 @@ void mark_begin(bool minor)
 }
 
 uint8_t mark_dead_survivor(void) { return survivor_before; }
+
+void mark_concurrent_begin(void) { concurrent = true; }
+
+void mark_final_begin(void)
+{
+    concurrent = false;
+    root_bytes = 0; /* the roots are scanned again now */
+    below_bound = atomic_load_explicit(&hgc__heap_below, memory_order_acquire);
+    end_bound = atomic_load_explicit(&hgc__heap_end, memory_order_acquire);
+}
+
+void mark_rescan_marked(void)
+{
+    atomic_store_explicit(&hgc__mark_overflowed, true, memory_order_relaxed);
+    mark_drain();
+}
+
+void mark_roots_push(struct thread_rec *self)
+{
+    roots_each(self, mark_root, NULL);
+}
 
 /* Move the markers' byte counts to the current phase's total. */
 static void count_phase(void)
@@ -393,6 +421,10 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
     uintptr_t obj, end; /* the object and its layout word */
     if (a->pinfo[page] == 0) {
         span *s = atomic_load_explicit(&a->pages[page], memory_order_relaxed);
+        /* Freed by the program while a concurrent mark held its range:
+         * the descriptor may describe another span by now. */
+        if (concurrent && atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_LARGE)
+            return;
         obj = s->base;
         end = obj + s->req_size - sizeof(uintptr_t);
     } else {
@@ -434,6 +466,8 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
  * (central.c), so every other slot is one the program holds. */
 static NOINLINE void run_mark_fn(marker *m, cursor *c, uintptr_t obj)
 {
+    if (concurrent)
+        return; /* at the final stop (concurrent, above) */
     span *s = pagemap_lookup(obj);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE &&
         slot_word((const void *)obj, 1) == free_tag((const void *)obj))

@@ -7,8 +7,10 @@
  * threads started before the first collection that needs them (never with
  * the world stopped: a stopped thread may hold a lock pthread_create
  * takes).  Helpers are internal: not registered, never stopped, all signals
- * blocked, and they touch only mark stacks, mark bytes and heap memory that
- * the stopped world cannot change.
+ * blocked, and they touch only mark stacks, mark bytes and heap memory
+ * (which a concurrent mark reads while the program changes it: see
+ * cycle/collector.c).  A round may admit only the first N markers
+ * (mark_drain_concurrent): the rest sit it out.
  *
  * Sharing.  When some marker is idle and a busy one holds
  * two or more entries, the busy one moves the OLDEST half of them (at most
@@ -70,6 +72,9 @@ _Atomic unsigned hgc__mark_hungry;
 static bool round_done;
 static uint64_t round_no;
 static unsigned participants;     /* marker 0 and the helpers that joined */
+/* Markers allowed into the current round: helpers numbered from this on
+ * sit it out (a concurrent mark leaves CPUs to the program). */
+static unsigned round_markers = MAX_MARKERS;
 /* Markers of this round not idle in refill(), counted apart from nidle as
  * a check of the ending: a round that ends with one still working would
  * let marker 0 go on while objects are being marked. */
@@ -206,8 +211,8 @@ static void *helper_main(void *arg)
         while (round_no == m->round_seen)
             pool_wait(&round_cv, m);
         m->round_seen = round_no;
-        if (round_done)
-            continue; /* woke too late: marker 0 may be past the round */
+        if (round_done || (unsigned)(m - hgc__markers) >= round_markers)
+            continue; /* woke too late (marker 0 may be past the round), or not wanted */
         participants++;
         working++;
         m->bot = m->top = 0;
@@ -253,10 +258,11 @@ void mark_start_helpers(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Drain marker 0's stack with every marker. */
-static void parallel_drain(void)
+/* Drain marker 0's stack with the first `markers` markers. */
+static void parallel_drain(unsigned markers)
 {
     pthread_mutex_lock(&pool_lock);
+    round_markers = markers;
     nidle = 0;
     atomic_store_explicit(&hgc__mark_hungry, 0, memory_order_relaxed);
     round_done = false;
@@ -275,11 +281,20 @@ void mark_drain(void)
     if (hgc__nmarkers == 1 || !share_ok)
         marker_drain(m0, false, SIZE_MAX);
     else if (!marker_drain(m0, false, SOLO_BUDGET))
-        parallel_drain();
+        parallel_drain(MAX_MARKERS);
     while (atomic_load_explicit(&hgc__mark_overflowed, memory_order_relaxed)) {
         atomic_store_explicit(&hgc__mark_overflowed, false, memory_order_relaxed);
         pageheap_each_span(mark_rescan_span, NULL);
     }
+}
+
+void mark_drain_concurrent(unsigned markers)
+{
+    marker *m0 = &hgc__markers[0];
+    if (markers <= 1 || hgc__nmarkers == 1 || !share_ok)
+        marker_drain(m0, false, SIZE_MAX);
+    else if (!marker_drain(m0, false, SOLO_BUDGET))
+        parallel_drain(markers);
 }
 
 /* In the child of fork(): the helpers are gone. */

@@ -8,9 +8,9 @@
  *
  *   GC_OFF               no marking.  The last cycle's spans may still be
  *                        unswept: allocating threads sweep them lazily.
- *   GC_MARK              marking.  Today the world is stopped throughout;
- *                        with concurrent marking, mutators run, allocate
- *                        black and shade through the barrier.
+ *   GC_MARK              marking: with the world stopped, or from the
+ *                        first stop of a mostly-concurrent mark to its
+ *                        final stop while mutators run (collector.c).
  *   GC_MARK_TERMINATION  the world stopped, marking finishing: finalizers
  *                        queued, weak links cleared, marks verified, the
  *                        sweep set up.  Nothing is marked after it.

@@ -47,7 +47,7 @@ typedef struct hook_list {
     size_t n;
     void (*fn[MAX_HOOKS])(void);
 } hook_list;
-static hook_list on_register, on_release, on_fork_child;
+static hook_list on_register, on_release, on_fork_prepare, on_fork_parent, on_fork_child;
 
 static void hook_add(hook_list *l, void (*fn)(void), const char *what)
 {
@@ -75,6 +75,18 @@ void threads_on_release(void (*fn)(thread_rec *t))
 }
 
 void threads_on_fork_child(void (*fn)(void)) { hook_add(&on_fork_child, fn, "fork"); }
+
+void threads_on_fork_prepare(void (*prepare)(void), void (*parent)(void))
+{
+    hook_add(&on_fork_prepare, prepare, "fork");
+    hook_add(&on_fork_parent, parent, "fork");
+}
+
+static void hooks_call(const hook_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        l->fn[i]();
+}
 
 /* A registered thread waiting for the world lock counts as blocked: the
  * holder may be a collector that is stopping the world, and a thread asleep
@@ -214,6 +226,7 @@ void threads_counters(size_t *allocated, size_t *freed)
  * exist in the child; the world lock itself is held by the forking thread. */
 static void fork_prepare(void)
 {
+    hooks_call(&on_fork_prepare);
     threads_lock();
     stw_stop_world(hgc__self);
 }
@@ -222,6 +235,7 @@ static void fork_parent(void)
 {
     stw_start_world();
     threads_unlock();
+    hooks_call(&on_fork_parent);
 }
 
 static void fork_child(void)

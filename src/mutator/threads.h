@@ -146,10 +146,13 @@ void threads_init(void);
  *               own thread when it unregisters (world lock not held), and
  *               in a forked child for every thread but the forking one
  *               (world lock held);
+ *   fork_prepare, fork_parent: before fork() takes the world lock and
+ *               after the parent gives it back, on the forking thread;
  *   fork_child: in the child, world lock held, before the other threads'
  *               records are released. */
 void threads_on_register(void (*fn)(thread_rec *t));
 void threads_on_release(void (*fn)(thread_rec *t));
+void threads_on_fork_prepare(void (*prepare)(void), void (*parent)(void));
 void threads_on_fork_child(void (*fn)(void));
 /* Totals of exited threads' counters plus live ones. */
 void threads_counters(size_t *allocated, size_t *freed);

@@ -23,6 +23,9 @@ void os_sleep_ns(uint64_t ns);
 uint64_t os_random_u64(void);
 /* Processors online, at least 1. */
 unsigned os_ncpus(void);
+/* Run the calling thread below the process's other threads (a background
+ * collector); best effort. */
+void os_thread_background(void);
 
 /* Bounds of the calling thread's stack: hi is one past the highest byte. */
 void os_stack_bounds(uintptr_t *lo, uintptr_t *hi);

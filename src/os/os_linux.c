@@ -55,6 +55,12 @@ unsigned os_ncpus(void)
     return n < 1 ? 1 : (unsigned)n;
 }
 
+void os_thread_background(void)
+{
+    /* Linux keeps a nice value per thread. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+}
+
 void os_sleep_ns(uint64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
