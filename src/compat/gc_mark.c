@@ -30,7 +30,6 @@
 #include "base/util.h"
 #include "heap/kind.h"
 #include "mark/mark.h"
-#include "mutator/phase.h"
 #include "mutator/threads.h"
 #include "roots/roots.h"
 
@@ -71,7 +70,7 @@ void GC_push_conditional(void *lo, void *hi, int all)
  * hgc's generations with an old object whose referents are not. */
 void GC_set_mark_bit(const void *p)
 {
-    if (phase_get() == GC_MARK)
+    if (mark_world_stopped())
         mark_object((uintptr_t)p);
 }
 
@@ -139,7 +138,7 @@ struct GC_ms_entry *GC_mark_and_push(void *obj, struct GC_ms_entry *msp,
     (void)src;
     if (proc_state)
         hgc_mark_word(proc_state, obj);
-    else if (phase_get() == GC_MARK) /* a push-other-roots procedure */
+    else if (mark_world_stopped()) /* a push-other-roots procedure */
         mark_object((uintptr_t)obj);
     else
         hgc__fatal("GC_mark_and_push(%p) called outside marking", obj);

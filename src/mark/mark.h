@@ -76,6 +76,10 @@ void mark_drain(void);
  * final stop mark_final_begin (the heap may have grown, and the roots are
  * counted again), the rescans (gen.h), mark_roots. */
 void mark_concurrent_begin(void);
+/* Marking with the world stopped: a root procedure (the Boehm layer's) may
+ * mark now.  False while a concurrent mark drains with the world running,
+ * when marker 0's stack belongs to the collector thread. */
+bool mark_world_stopped(void);
 void mark_roots_push(struct thread_rec *self);
 /* World running, on the thread that began the marking or took it over:
  * drain with at most `markers` markers (itself included).  A stack that

@@ -78,7 +78,7 @@ static uintptr_t below_bound, end_bound;
  * mark functions wait for its final stop, which runs them for every marked
  * object of their kinds (gen.c), as the contract of kind.h wants the world
  * stopped. */
-static bool concurrent;
+static _Atomic bool concurrent;
 
 static void mark_root(const root_desc *d, void *arg);
 
@@ -110,11 +110,16 @@ void mark_begin(bool minor)
 
 uint8_t mark_dead_survivor(void) { return survivor_before; }
 
-void mark_concurrent_begin(void) { concurrent = true; }
+void mark_concurrent_begin(void) { atomic_store_explicit(&concurrent, true, memory_order_relaxed); }
+
+bool mark_world_stopped(void)
+{
+    return phase_get() == GC_MARK && !atomic_load_explicit(&concurrent, memory_order_relaxed);
+}
 
 void mark_final_begin(void)
 {
-    concurrent = false;
+    atomic_store_explicit(&concurrent, false, memory_order_relaxed);
     root_bytes = 0; /* the roots are scanned again now */
     below_bound = atomic_load_explicit(&hgc__heap_below, memory_order_acquire);
     end_bound = atomic_load_explicit(&hgc__heap_end, memory_order_acquire);
@@ -423,7 +428,8 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
         span *s = atomic_load_explicit(&a->pages[page], memory_order_relaxed);
         /* Freed by the program while a concurrent mark held its range:
          * the descriptor may describe another span by now. */
-        if (concurrent && atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_LARGE)
+        if (atomic_load_explicit(&concurrent, memory_order_relaxed) &&
+            atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_LARGE)
             return;
         obj = s->base;
         end = obj + s->req_size - sizeof(uintptr_t);
@@ -466,7 +472,7 @@ static NOINLINE NO_SANITIZE_SCAN void scan_typed(marker *m, cursor *c, uintptr_t
  * (central.c), so every other slot is one the program holds. */
 static NOINLINE void run_mark_fn(marker *m, cursor *c, uintptr_t obj)
 {
-    if (concurrent)
+    if (atomic_load_explicit(&concurrent, memory_order_relaxed))
         return; /* at the final stop (concurrent, above) */
     span *s = pagemap_lookup(obj);
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_LARGE &&
