@@ -109,7 +109,6 @@ typedef struct cycle {
     thread_rec *self;
     bool major;
     bool verify;       /* check the marks (HGC_VERIFY, hgc_verify()) */
-    bool concurrent;   /* marks mostly while the world runs (below) */
     size_t live;       /* bytes found live */
     trace_times tt;
 } cycle;
@@ -293,13 +292,14 @@ static void cycle_finish(cycle *c)
 
 static uint64_t hold_ns;         /* HGC_TEST_CONCURRENT_HOLD */
 static unsigned concurrent_markers;
-/* bg_lock guards the collector thread's start, `marking` changes and the
- * hand-over of `bg_cycle`; `marking` is also read without it. */
+/* bg_lock guards changes of `marking` and the hand-over of `bg_cycle`;
+ * `marking` is also read without it.  The world lock guards `bg_running`
+ * and `fork_pending`. */
 static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_cv = PTHREAD_COND_INITIALIZER;
 static _Atomic bool marking;     /* a concurrent mark is in flight */
 static bool bg_running;          /* the collector thread exists */
-static bool fork_pending;        /* world lock: start no concurrent mark */
+static bool fork_pending;        /* start no concurrent mark: a fork is near */
 static cycle bg_cycle;
 
 static bool in_flight(void) { return atomic_load_explicit(&marking, memory_order_acquire); }
@@ -515,7 +515,6 @@ NOINLINE int collector_collect(enum gc_reason why)
     cycle c = {.why = why, .self = self, .verify = verify_mode || why == GC_REASON_VERIFY};
     cycle_prepare(&c);
     if (wants_concurrent(&c)) {
-        c.concurrent = true;
         cycle_start_concurrent(&c);
     } else {
         cycle_stop(&c);
