@@ -55,11 +55,13 @@
  *   HGC_CONCURRENT=1    major collections that allocation starts mark
  *                       mostly while the program runs: a short stop to
  *                       begin, marking by a collector thread (and at most
- *                       one marker fewer than the CPUs), a short final
- *                       stop that rescans the roots and the marked objects
- *                       on pages written meanwhile.  Needs the same kernel
- *                       support as HGC_GENERATIONAL; elsewhere marking
- *                       stops the world.  Default 0
+ *                       one marker fewer than the CPUs) while allocating
+ *                       threads assist in proportion to what they
+ *                       allocate, a short final stop that rescans the
+ *                       roots and the marked objects on pages written
+ *                       meanwhile.  Needs the same kernel support as
+ *                       HGC_GENERATIONAL; elsewhere marking stops the
+ *                       world.  Default 0
  */
 #ifndef HGC_H
 #define HGC_H
@@ -197,6 +199,18 @@ typedef struct hgc_stats {
 
 /* Fill *out with a consistent snapshot of the counters. */
 HGC_API void hgc_get_stats(hgc_stats *out);
+
+/* Counters of concurrent marking (HGC_CONCURRENT), since start. */
+typedef struct hgc_concurrent_stats {
+    uint64_t marks;      /* concurrent marks completed */
+    uint64_t mark_ns;    /* time their collector thread spent marking with the world running */
+    uint64_t assists;    /* times an allocating thread marked instead of allocating */
+    uint64_t assist_ns;  /* time allocating threads spent in those assists */
+    uint64_t waits;      /* times an allocating thread passed the heap goal and waited for a
+                            mark's end */
+    uint64_t wait_ns;    /* time spent in those waits */
+} hgc_concurrent_stats;
+HGC_API void hgc_get_concurrent_stats(hgc_concurrent_stats *out);
 
 /* Warnings (a bad environment value, a failed marker thread...) go to
  * stderr as one line "hgc: warning: ...", or to fn with the text after

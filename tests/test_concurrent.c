@@ -4,9 +4,9 @@
  *
  * Run by ctest with HGC_CONCURRENT=1, HGC_GENERATIONAL=0 (every collection
  * major, so every automatic one is concurrent) and
- * HGC_TEST_CONCURRENT_HOLD=H: the collector thread waits H ms after the
- * first stop before it drains, and H ms after the drain before the final
- * stop.  Each case starts a concurrent mark by allocating, acts in one of
+ * HGC_TEST_CONCURRENT_HOLD=H: the collector thread puts the work on the
+ * pool for assists and waits H ms after the first stop before it drains,
+ * and H ms after the drain before the final stop.  Each case starts a concurrent mark by allocating, acts in one of
  * the two windows, waits for the mark to end and checks that the hidden
  * object survived: its pattern stays intact after enough allocation of its
  * size class to reuse every slot the sweep freed (and, under HGC_VERIFY=1,
@@ -27,6 +27,9 @@
  *   kind:     an object reachable only through a mark function's table in
  *             malloc'd memory, the table changed after the drain: the
  *             function must run again at the final stop, world stopped;
+ *   assist:   the collector thread leaves the work on the pool for the
+ *             first window; a thread allocating fast meanwhile must take
+ *             it (a mark assist), and a list it marks survives;
  *   fork:     fork() during the mark (waits for the mark's end), the child
  *             allocates and collects;
  *   exit:     a thread that allocates and exits during the mark.
@@ -259,6 +262,41 @@ static TEST_NOINLINE void case_kind(void)
     g_holder->f[1] = NULL;
 }
 
+/* assist: the collector thread leaves the mark's work on the pool for
+ * HGC_TEST_CONCURRENT_HOLD ms; this thread allocates past the assist
+ * point meanwhile, so it must mark -- and everything still survives. */
+static TEST_NOINLINE void case_assist(void)
+{
+    test_case = "assist";
+    void **list = NULL;
+    for (int i = 0; i < 20000; i++) {
+        void **n = hgc_malloc(48);
+        n[0] = list;
+        n[1] = (void *)(uintptr_t)i;
+        list = n;
+    }
+    g_holder->f[0] = list;
+    list = NULL;
+    hgc_concurrent_stats before, after;
+    hgc_get_concurrent_stats(&before);
+    start_mark();
+    uint64_t t0 = test_now_ns();
+    while (hgc_marking() && test_now_ns() - t0 < (uint64_t)hold_ms * 1000000 / 2)
+        for (int i = 0; i < 1024; i++) {
+            void *volatile p = hgc_malloc(64);
+            (void)p;
+        }
+    wait_mark_end();
+    hgc_get_concurrent_stats(&after);
+    CHECKF(after.assists > before.assists, "no assist while the collector thread held off");
+    churn_hidden_class();
+    int i = 19999;
+    for (void **n = g_holder->f[0]; n; n = n[0], i--)
+        CHECKF(n[1] == (void *)(uintptr_t)i, "node %d of the list is damaged", i);
+    CHECK(i == -1);
+    g_holder->f[0] = NULL;
+}
+
 static TEST_NOINLINE void case_fork(void)
 {
     test_case = "fork";
@@ -337,6 +375,7 @@ int main(int argc, char **argv)
     case_large();
     case_fresh();
     case_kind();
+    case_assist();
     case_fork();
     case_exit();
     hgc_stats s;

@@ -241,7 +241,8 @@ void alloc_free_large(thread_rec *t, span *s, void *p)
         hgc__fatal("hgc_free(%p): double free", p);
     }
     count_freed(t, s->elem_size);
-    *span_mark_of(s, s->base) = 0; /* free pages carry no marks */
+    /* Free pages carry no marks; a concurrent mark may store here too. */
+    __atomic_store_n(span_mark_of(s, s->base), 0, __ATOMIC_RELAXED);
     tools_poison((void *)s->base, s->elem_size);
     pageheap_free(s);
     crit_exit(t);

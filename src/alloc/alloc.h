@@ -200,9 +200,10 @@ static inline void free_to_cache(thread_rec *t, span *s, void *p, void **head)
     hgc_assert(atomic_load_explicit(&s->owner, memory_order_relaxed) == &t->tc,
                "object %p freed into the cache of thread %#lx, which does not hold its span",
                p, t->tid);
-    /* A free slot is never old (gen.h); marks change only with the world
-     * stopped or in sweeps, and no sweep touches a cached span. */
-    *span_mark_of(s, (uintptr_t)p) = 0;
+    /* A free slot is never old (gen.h).  No sweep touches a cached span,
+     * but a concurrent mark's markers and its clearing of the marks
+     * (cycle/collector.c) may store into this byte meanwhile: atomically. */
+    __atomic_store_n(span_mark_of(s, (uintptr_t)p), 0, __ATOMIC_RELAXED);
     slot_make_free(p, size, *head, true);
     *head = p;
     count_freed(t, size);
@@ -247,5 +248,9 @@ void alloc_clear_cache_dead_marks(tcache *tc, uint8_t dead);
 void alloc_verify_lists(void);
 /* World running, before a collection: sweep every unswept span. */
 void alloc_finish_sweep(thread_rec *t);
+/* After alloc_finish_sweep, world lock held (no span becomes unswept):
+ * wait until the spans other threads took to sweep are swept -- before
+ * marks change with the world running (a concurrent mark's start). */
+void alloc_wait_sweeps(void);
 
 #endif

@@ -230,15 +230,34 @@ static span *partial_pop(central *ce)
 /* Take the first span of ce's unswept list, ce (of home h) locked; NULL if
  * empty.  Of the full spans the newest comes first (prepare_sweep): the
  * likeliest to be in the cache still. */
+/* Spans taken off an unswept list and not swept yet (alloc_wait_sweeps):
+ * raised under the central's lock, lowered when the sweep is done. */
+static _Atomic unsigned sweeps_in_flight;
+
 static span *unswept_pop(central *ce, home_centrals *h)
 {
     span *s = span_list_pop(&ce->unswept);
     if (s) {
+        atomic_fetch_add_explicit(&sweeps_in_flight, 1, memory_order_relaxed);
         count_add(&ce->nunswept, -1);
         atomic_fetch_sub_explicit(&h->unswept, 1, memory_order_relaxed);
         span_set_list(s, LIST_NONE);
     }
     return s;
+}
+
+/* Sweep s, which unswept_pop gave. */
+static enum sweep_result sweep_popped(span *s)
+{
+    enum sweep_result r = sweep_span(s);
+    atomic_fetch_sub_explicit(&sweeps_in_flight, 1, memory_order_release);
+    return r;
+}
+
+void alloc_wait_sweeps(void)
+{
+    while (atomic_load_explicit(&sweeps_in_flight, memory_order_acquire) != 0)
+        os_yield();
 }
 
 /* Sweep one unswept span of any home and class; false when none is left.
@@ -263,7 +282,7 @@ static bool sweep_one_any(void)
             pthread_mutex_unlock(&ce->lock);
             if (!s)
                 continue;
-            enum sweep_result r = sweep_span(s);
+            enum sweep_result r = sweep_popped(s);
             if (r == SWEEP_EMPTY)
                 pageheap_free(s); /* memory is what the caller is after */
             else
@@ -326,7 +345,7 @@ static span *central_take(central *ce, home_centrals *h, unsigned cls, bool *bum
         if (!s)
             break;
         pthread_mutex_unlock(&ce->lock);
-        enum sweep_result r = sweep_span(s);
+        enum sweep_result r = sweep_popped(s);
         if (r == SWEEP_PARTIAL)
             return s;
         if (r == SWEEP_EMPTY) {

@@ -39,6 +39,14 @@ static void print_stats(void)
             s.pause_total_ns / 1e6, s.pause_max_ns / 1e6,
             s.heap_bytes, s.mapped_bytes, s.live_bytes, s.allocated_bytes, s.freed_bytes,
             s.threads);
+    hgc_concurrent_stats cs;
+    hgc_get_concurrent_stats(&cs);
+    if (cs.marks)
+        fprintf(stderr,
+                "hgc: stats: concurrent marks %llu (%.3f ms), assists %llu (%.3f ms), waits past "
+                "the goal %llu (%.3f ms)\n",
+                (unsigned long long)cs.marks, cs.mark_ns / 1e6, (unsigned long long)cs.assists,
+                cs.assist_ns / 1e6, (unsigned long long)cs.waits, cs.wait_ns / 1e6);
     uint64_t cycles, objects;
     verify_totals(&cycles, &objects);
     if (cycles)
@@ -435,6 +443,15 @@ extern INTERNAL _Atomic(hgc_warn_fn) hgc__warn_handler; /* error.c */
 API hgc_warn_fn hgc_set_warn_handler(hgc_warn_fn fn)
 {
     return atomic_exchange_explicit(&hgc__warn_handler, fn, memory_order_acq_rel);
+}
+
+API void hgc_get_concurrent_stats(hgc_concurrent_stats *out)
+{
+    collector_concurrent_stats cs;
+    collector_get_concurrent_stats(&cs);
+    *out = (hgc_concurrent_stats){.marks = cs.marks, .mark_ns = cs.mark_ns,
+                                  .assists = cs.assists, .assist_ns = cs.assist_ns,
+                                  .waits = cs.waits, .wait_ns = cs.wait_ns};
 }
 
 API void hgc_get_stats(hgc_stats *out)

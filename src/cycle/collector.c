@@ -79,11 +79,60 @@ static void stress_tick(thread_rec *t)
     collector_collect(GC_REASON_STRESS);
 }
 
+/* The most ranges one assist scans, about 0.2-0.5 ms of work: what it
+ * owes beyond that waits for its thread's next slow path, so the program
+ * sees short gaps while its allocation slows to what marking keeps up
+ * with. */
+#define ASSIST_MAX_RANGES 32768
+
+static _Atomic uint64_t mark_cycle_no; /* concurrent marks started */
+/* hgc_get_concurrent_stats: marks ended and their drains' time, assists,
+ * waits past the goal. */
+static _Atomic uint64_t cs_marks, cs_mark_ns, cs_assists, cs_assist_ns, cs_waits, cs_wait_ns;
+
+void collector_get_concurrent_stats(collector_concurrent_stats *out)
+{
+    out->marks = atomic_load_explicit(&cs_marks, memory_order_relaxed);
+    out->mark_ns = atomic_load_explicit(&cs_mark_ns, memory_order_relaxed);
+    out->assists = atomic_load_explicit(&cs_assists, memory_order_relaxed);
+    out->assist_ns = atomic_load_explicit(&cs_assist_ns, memory_order_relaxed);
+    out->waits = atomic_load_explicit(&cs_waits, memory_order_relaxed);
+    out->wait_ns = atomic_load_explicit(&cs_wait_ns, memory_order_relaxed);
+}
+
+/* A thread allocating while a concurrent mark runs pays for what it
+ * allocated past the assist point (pacing.h) by marking, as Go's assists
+ * do: its debt grows with its claims and shrinks by what it marks. */
+static void assist(thread_rec *t)
+{
+    uint64_t cycle_no = atomic_load_explicit(&mark_cycle_no, memory_order_relaxed);
+    size_t a = atomic_load_explicit(&t->alloc_bytes, memory_order_relaxed);
+    if (t->assist_cycle != cycle_no) { /* its first assist of this mark */
+        t->assist_cycle = cycle_no;
+        t->assist_seen = a;
+        t->assist_debt = 0;
+    }
+    size_t owed = pacing_assist_bytes(a - t->assist_seen);
+    t->assist_seen = a;
+    t->assist_debt = owed > SIZE_MAX - t->assist_debt ? SIZE_MAX : t->assist_debt + owed;
+    if (t->assist_debt == 0)
+        return;
+    uint64_t t0 = os_now_ns();
+    size_t marked = mark_assist(t, t->assist_debt, ASSIST_MAX_RANGES);
+    if (marked) {
+        atomic_fetch_add_explicit(&cs_assists, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&cs_assist_ns, os_now_ns() - t0, memory_order_relaxed);
+    }
+    t->assist_debt = marked >= t->assist_debt || marked == 0 ? 0 : t->assist_debt - marked;
+}
+
 /* The allocator's slow_path hook (alloc.h). */
 static void on_slow_path(thread_rec *t)
 {
     if (unlikely(hgc__gc_stress))
         stress_tick(t);
+    if (in_flight() && pacing_assist_due() && !dont_gc())
+        assist(t);
     if (collector_should_collect())
         collector_collect(GC_REASON_ALLOC);
 }
@@ -140,7 +189,7 @@ static void cycle_stop(cycle *c)
 static bool mark_written_old(cycle *c)
 {
     size_t old_bytes;
-    enum gen_push r = gen_push_written(pacing_minor_limit(c->why), c->verify, &old_bytes);
+    enum gen_push r = gen_push_written(pacing_minor_limit(c->why), c->verify, false, &old_bytes);
     if (r != GEN_PUSH_OK) {
         if (r == GEN_PUSH_TOO_MUCH)
             pacing_minor_too_costly(old_bytes);
@@ -260,35 +309,44 @@ static void cycle_finish(cycle *c)
 
 /* A major collection started by allocation marks mostly while the program
  * runs (HGC_CONCURRENT=1, where the kernel reports written pages):
- *   1. the first stop, on the thread that triggered it: clear the marks,
- *      protect every span with pointers (gen_protect_for_mark), scan the
- *      roots pushing what they reach, restart;
+ *   0. world running, world lock held, the previous sweep finished (and
+ *      the sweeps other threads had begun: alloc_wait_sweeps): protect
+ *      every span with pointers (gen_protect_for_mark) and clear the marks
+ *      (heap_clear_marks_running) -- a write after the protection counts
+ *      as written, and frees only write zeros into marks meanwhile;
+ *   1. the first stop, on the thread that triggered it: scan the roots,
+ *      pushing what they reach, and restart;
  *   2. the collector thread (below) drains that work with at most one
- *      marker fewer than the CPUs, the world running.  Mark functions are
- *      deferred (mark.h); objects the program allocates meanwhile are
- *      unmarked;
+ *      marker fewer than the CPUs, the world running, joined for slices by
+ *      allocating threads past the assist point (assist(): Go's assists,
+ *      work in proportion to allocation).  Mark functions are deferred
+ *      (mark.h); objects the program allocates meanwhile are unmarked;
  *   3. the final stop, on the collector thread: every marked object on a
- *      page written since the first stop is scanned again, every marked
- *      object of a kind with a mark function has it run, every root is
- *      scanned again (the Boehm layer's procedure included), and marking
- *      drains to the end; then the cycle ends as a stopped one does.
+ *      page written since step 0 is scanned again (the kernel protects
+ *      each such page again as it reports it, so the end of the cycle
+ *      need not protect those spans anew), every marked object of a kind
+ *      with a mark function has it run, every root is scanned again (the
+ *      Boehm layer's procedure included), and marking drains to the end;
+ *      then the cycle ends as a stopped one does.
  * Why nothing reachable stays unmarked: at the final stop, with the world
  * stopped, take a reachable object and a path to it from a root.  Follow
  * the path from its last marked object that was scanned with the contents
  * it has now -- one exists, as the roots are scanned now.  The next object
  * on the path is marked by that scan.  A marked object was scanned either
- * in this stop (its current contents) or during step 2 after step 1's
+ * in this stop (its current contents) or during step 2, after step 0's
  * protection; if it was written after that scan, its page was written
- * since step 1 and it is scanned again in this stop.  So every object on
+ * since step 0 and it is scanned again in this stop.  So every object on
  * the path is marked and scanned with its current contents.
- * The program's explicit frees may race with a marker on a mark byte: a
- * free slot may be left marked, as a stale conservative pointer can leave
- * one in a stopped collection too; it is retained until the next major
- * collection at worst.
+ * The program's explicit frees may race with a marker on a mark byte (both
+ * store atomically): a free slot may be left marked, as a stale
+ * conservative pointer can leave one in a stopped collection too; it is
+ * retained until the next major collection at worst.
  * Minor collections, explicit ones and those of the verifier stay stopped;
  * none starts while a concurrent mark runs: hgc_collect() waits for its
  * end and then collects, and an allocating thread that passes the heap
- * goal before it ends waits for it (pacing_over_goal). */
+ * goal before it ends waits for it (pacing_over_goal).  Pacing starts a
+ * concurrent mark early and replaces minors that would mark much by
+ * concurrent majors (pacing.c). */
 
 static uint64_t hold_ns;         /* HGC_TEST_CONCURRENT_HOLD */
 static unsigned concurrent_markers;
@@ -316,6 +374,7 @@ static void concurrent_init(void)
     hold_ns = (uint64_t)option_get(OPT_TEST_CONCURRENT_HOLD) * 1000000;
     long long cpus = os_ncpus();
     concurrent_markers = cpus > 1 ? (unsigned)(cpus - 1) : 1;
+    pacing_set_concurrent(concurrent_on);
     threads_on_fork_prepare(concurrent_fork_prepare, concurrent_fork_parent);
     threads_on_fork_child(concurrent_fork_child);
 }
@@ -372,9 +431,11 @@ static void finish_cycle(cycle *c);
 static void cycle_mark_concurrently(cycle *c)
 {
     tools_quiet_begin();
-    hold();
-    mark_drain_concurrent(concurrent_markers);
+    mark_drain_concurrent(concurrent_markers, hold_ns);
     c->tt.drained = os_now_ns();
+    atomic_fetch_add_explicit(&cs_marks, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cs_mark_ns, c->tt.drained - c->tt.first_restarted,
+                              memory_order_relaxed);
     hold();
     /* As in cycle_prepare: libraries loaded during the mark are roots. */
     roots_snapshot_segments();
@@ -382,7 +443,7 @@ static void cycle_mark_concurrently(cycle *c)
     cycle_stop(c);
     mark_final_begin();
     size_t written_bytes;
-    if (gen_push_written(SIZE_MAX, false, &written_bytes) != GEN_PUSH_OK)
+    if (gen_push_written(SIZE_MAX, false, true, &written_bytes) != GEN_PUSH_OK)
         mark_rescan_marked(); /* the kernel stopped telling: every marked object */
     mark_drain();
     mark_roots(NULL);
@@ -438,6 +499,12 @@ static bool collector_thread_ready(void)
  * collector thread takes the cycle over. */
 static void cycle_start_concurrent(cycle *c)
 {
+    /* Before the stop: a write between the protection and the stop only
+     * counts as written (gen.h), and protecting costs milliseconds. */
+    gen_protect_for_mark();
+    alloc_wait_sweeps();
+    if (hgc__sticky_marks)
+        heap_clear_marks_running();
     c->tt.first_stop = os_now_ns();
     event(COLLECT_PRE_STOP_WORLD);
     stw_stop_world(c->self);
@@ -445,9 +512,6 @@ static void cycle_start_concurrent(cycle *c)
     phase_set(GC_MARK);
     event(COLLECT_MARK_START);
     mark_begin(false);
-    if (hgc__sticky_marks)
-        heap_clear_marks();
-    gen_protect_for_mark();
     mark_concurrent_begin();
     mark_roots_push(c->self);
     event(COLLECT_PRE_START_WORLD);
@@ -457,6 +521,7 @@ static void cycle_start_concurrent(cycle *c)
     count_pause(c->tt.first_restarted - c->tt.first_stop);
     /* The collector thread scans no stack of its own. */
     c->self = NULL;
+    atomic_fetch_add_explicit(&mark_cycle_no, 1, memory_order_relaxed);
     pthread_mutex_lock(&bg_lock);
     bg_cycle = *c;
     atomic_store_explicit(&marking, true, memory_order_release);
@@ -506,8 +571,13 @@ NOINLINE int collector_collect(enum gc_reason why)
          * the heap goal (collector_should_collect), stress not at all; any
          * other collection starts after it. */
         threads_unlock();
+        uint64_t t0 = os_now_ns();
         if (why != GC_REASON_STRESS)
             wait_for_mark_end(self);
+        if (why == GC_REASON_ALLOC) {
+            atomic_fetch_add_explicit(&cs_waits, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&cs_wait_ns, os_now_ns() - t0, memory_order_relaxed);
+        }
         if (why == GC_REASON_ALLOC || why == GC_REASON_STRESS)
             return -1;
     }

@@ -85,5 +85,10 @@ typedef struct collector_stats {
     size_t live_bytes;
 } collector_stats;
 void collector_get_stats(collector_stats *out);
+/* Concurrent marking's counters (relaxed atomics, any thread). */
+typedef struct collector_concurrent_stats {
+    uint64_t marks, mark_ns, assists, assist_ns, waits, wait_ns;
+} collector_concurrent_stats;
+void collector_get_concurrent_stats(collector_concurrent_stats *out);
 
 #endif

@@ -8,6 +8,13 @@
  * lock (alloc_since also by the claims of running threads). */
 static _Atomic size_t alloc_since; /* bytes claimed since the last cycle */
 static _Atomic size_t trigger;     /* collect when alloc_since reaches it */
+/* What mutators compare alloc_since with (set_marks): a cycle starts at
+ * due_at (the trigger, or earlier for a concurrent mark); while one marks,
+ * allocating threads assist from assist_at on, each marking
+ * assist_ratio16 / 16 bytes per byte it allocates, and wait for its end
+ * from goal_at on. */
+static _Atomic size_t due_at, assist_at, goal_at, assist_ratio16;
+static bool concurrent; /* HGC_CONCURRENT: majors mark concurrently */
 static long long gogc;             /* percent, -1 = automatic collection off */
 /* pacing_set_boehm_divisor; 0: by gogc.  Boehm's budget counts live
  * pointer-free bytes at a quarter, since they cost its full collections
@@ -40,25 +47,80 @@ static bool next_major = true;
 static unsigned minor_backoff, backoff_len = 2;
 static bool backoff_for_writes; /* what the last failed minor found too much of */
 
+static size_t headroom(size_t live);
+static void set_marks(size_t trig);
+
+static void set_trigger(size_t bytes)
+{
+    atomic_store_explicit(&trigger, bytes, memory_order_relaxed);
+    set_marks(bytes);
+}
+
 void pacing_init(void)
 {
     gogc = option_get(OPT_GOGC);
     min_heap = (size_t)option_get(OPT_MIN_HEAP);
     ncpus = os_ncpus();
-    atomic_store(&trigger, gogc < 0 ? SIZE_MAX : min_heap);
+    set_trigger(gogc < 0 ? SIZE_MAX : min_heap);
 }
 
 bool pacing_due(void)
 {
     return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
-           atomic_load_explicit(&trigger, memory_order_relaxed);
+           atomic_load_explicit(&due_at, memory_order_relaxed);
+}
+
+bool pacing_assist_due(void)
+{
+    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
+           atomic_load_explicit(&assist_at, memory_order_relaxed);
 }
 
 bool pacing_over_goal(void)
 {
-    size_t t = atomic_load_explicit(&trigger, memory_order_relaxed);
-    size_t goal = t > SIZE_MAX / 3 * 2 ? SIZE_MAX : t + t / 2; /* GOGC=off: never */
-    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >= goal;
+    return atomic_load_explicit(&alloc_since, memory_order_relaxed) >=
+           atomic_load_explicit(&goal_at, memory_order_relaxed);
+}
+
+size_t pacing_assist_bytes(size_t allocated)
+{
+    size_t r = atomic_load_explicit(&assist_ratio16, memory_order_relaxed);
+    return allocated > SIZE_MAX / 1024 ? SIZE_MAX : allocated * r / 16;
+}
+
+void pacing_set_concurrent(bool on) { concurrent = on; }
+
+/* Where the next cycle starts, and for a concurrent mark where allocation
+ * assists and where it waits: world lock held, before the restart. */
+static void set_marks(size_t trig)
+{
+    size_t due = trig, assist = SIZE_MAX, goal = SIZE_MAX, ratio = 0;
+    if (concurrent && next_major && trig != SIZE_MAX) {
+        /* The mark may take a quarter of the major budget: it starts that
+         * much early, assists from the trigger on (the first half is the
+         * collector thread's alone), and the program waits only past the
+         * trigger plus another quarter. */
+        size_t room = headroom(old_live + survivor_live) / 4;
+        size_t early = room < trig / 2 ? room : trig / 2;
+        due = trig - early;
+        assist = trig;
+        goal = trig > SIZE_MAX - room ? SIZE_MAX : trig + room;
+        /* Bytes to mark per byte allocated past `assist`, in 16ths: twice
+         * what is live now (old objects and survivors: the mark's work,
+         * with room for what the estimate misses), over the room left
+         * until the goal; capped at 64. */
+        size_t left = goal - assist;
+        double work = 2.0 * (double)(old_live + survivor_live);
+        ratio = left ? (size_t)(work * 16.0 / (double)left) : 1024;
+        if (ratio > 1024)
+            ratio = 1024;
+        if (ratio < 16)
+            ratio = 16;
+    }
+    atomic_store_explicit(&due_at, due, memory_order_relaxed);
+    atomic_store_explicit(&assist_at, assist, memory_order_relaxed);
+    atomic_store_explicit(&goal_at, goal, memory_order_relaxed);
+    atomic_store_explicit(&assist_ratio16, ratio, memory_order_relaxed);
 }
 
 /* Claims are published to the shared counter in batches, so that threads
@@ -88,7 +150,7 @@ void pacing_set_boehm_divisor(unsigned divisor)
     boehm_divisor = divisor;
     if (divisor)
         boehm_grow(major_live);
-    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
+    set_trigger(next_trigger());
     threads_unlock();
 }
 
@@ -98,7 +160,7 @@ void pacing_add_min_heap(size_t bytes)
     min_heap = bytes > SIZE_MAX - min_heap ? SIZE_MAX : min_heap + bytes;
     if (boehm_divisor)
         boehm_grow(major_live);
-    atomic_store_explicit(&trigger, next_trigger(), memory_order_relaxed);
+    set_trigger(next_trigger());
     threads_unlock();
 }
 
@@ -173,11 +235,24 @@ static void boehm_grow(size_t live)
  * allocation (ARCHITECTURE.md, Pacing): counting them would bring the next
  * minor early enough to find the same short-lived structure live again and
  * promote it. */
+/* With concurrent marking, a minor collection that would mark more than
+ * this (its pause grows with it) is replaced by a concurrent major one. */
+#define CONCURRENT_MINOR_MAX ((size_t)4 << 20)
+/* Of the bytes allocated before the last minor collection, the share it
+ * marked (survivors and promoted), in 1/1024ths: what the next one is
+ * expected to mark of its own. */
+static size_t minor_keep1024;
+
 static size_t next_trigger(void)
 {
     size_t room = headroom(major_live);
     size_t promoted = old_live > major_live ? old_live - major_live : 0;
     next_major = !gen_minor_possible() || minor_backoff > 0 || promoted > room / 2;
+    if (!next_major && concurrent && gogc >= 0) {
+        size_t left = room > promoted ? room - promoted : 0;
+        if ((double)left * (double)minor_keep1024 / 1024.0 > (double)CONCURRENT_MINOR_MAX)
+            next_major = true;
+    }
     if (gogc < 0)
         return SIZE_MAX;
     size_t left = room > promoted ? room - promoted : 0;
@@ -267,6 +342,9 @@ size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors, siz
             backoff_len = 2;
         }
         major_live = old_live = marked_old;
+        /* Forget a high survival rate by halves, so that minors are tried
+         * again when the program stops building long-lived data. */
+        minor_keep1024 /= 2;
         if (boehm_divisor)
             boehm_grow(major_live);
     } else {
@@ -274,6 +352,9 @@ size_t pacing_marked(bool major, size_t marked_old, size_t marked_survivors, siz
          * survivors. */
         old_live += marked_old;
         judge_minor(0, marked_old);
+        size_t since = atomic_load_explicit(&alloc_since, memory_order_relaxed);
+        double keep = since ? (double)(marked_old + marked_survivors) * 1024.0 / (double)since : 0;
+        minor_keep1024 = keep > 1024.0 ? 1024 : (size_t)keep;
     }
     survivor_live = marked_survivors;
     next_trigger_bytes = next_trigger();
@@ -285,5 +366,5 @@ bool pacing_next_major(void) { return next_major; }
 void pacing_restart(void)
 {
     atomic_store_explicit(&alloc_since, 0, memory_order_relaxed);
-    atomic_store_explicit(&trigger, next_trigger_bytes, memory_order_relaxed);
+    set_trigger(next_trigger_bytes);
 }

@@ -2,7 +2,8 @@
  * pacing.h -- when to collect, and whether the next collection is major.
  *
  * A collection starts when the bytes claimed by allocation since the last
- * one reach the trigger: max(live * GOGC / 100, floor), where the floor is
+ * one reach the trigger (a concurrent major one earlier: set_marks in
+ * pacing.c): max(live * GOGC / 100, floor), where the floor is
  * HGC_MIN_HEAP per thread that allocated since the last collection,
  * counting at most one per CPU.  With generations, minor collections run
  * within the budget of the last major one until what they promoted fills
@@ -23,9 +24,19 @@
 void pacing_init(void);
 /* The claimed bytes have reached the trigger (relaxed: a heuristic). */
 bool pacing_due(void);
-/* While a concurrent mark runs: the claims since the last cycle passed
- * the heap goal, half a trigger beyond it (relaxed). */
+/* Concurrent marking (collector.c), set before the first allocation. */
+void pacing_set_concurrent(bool on);
+/* While a concurrent mark runs (relaxed): allocating threads should assist
+ * it (the claims since the last cycle passed the trigger; the mark started
+ * earlier, by up to a quarter of the major budget); they should wait for
+ * its end (they passed the heap goal, that quarter past the trigger).
+ * Both false with GOGC=off. */
+bool pacing_assist_due(void);
 bool pacing_over_goal(void);
+/* Bytes an assist should mark for `allocated` bytes claimed past the
+ * assist point: twice the live bytes, spread over the room left until the
+ * goal. */
+size_t pacing_assist_bytes(size_t allocated);
 /* The allocator's claimed hook (alloc.h): bytes entered t's cache or a
  * large object.  Never blocks. */
 void pacing_note_alloc(thread_rec *t, size_t bytes);

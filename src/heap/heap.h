@@ -329,5 +329,8 @@ void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg);
 /* Call fn for every arena, in address order of creation, while it returns
  * true; false if some call returned false.  World stopped. */
 bool pageheap_each_arena(bool (*fn)(arena *a, void *arg), void *arg);
+/* The same with the world running: the list of arenas is read under the
+ * heap lock, fn runs without it (arenas are never unmapped). */
+bool pageheap_each_arena_running(bool (*fn)(arena *a, void *arg), void *arg);
 
 #endif

@@ -27,5 +27,9 @@ void heap_marks_zeroed(span *s);
 void heap_marking_done(void);
 /* World stopped, major collection, before marking: clear every mark. */
 void heap_clear_marks(void);
+/* The same with the world running, the world lock held and no sweep
+ * pending (before a concurrent mark's first stop): the program's frees
+ * only ever write zeros into mark bytes meanwhile. */
+void heap_clear_marks_running(void);
 
 #endif

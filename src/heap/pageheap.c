@@ -437,6 +437,19 @@ bool pageheap_each_arena(bool (*fn)(arena *a, void *arg), void *arg)
     return true;
 }
 
+bool pageheap_each_arena_running(bool (*fn)(arena *a, void *arg), void *arg)
+{
+    for (size_t i = 0;; i++) {
+        pthread_mutex_lock(&heap_lock);
+        arena *a = i < all_arenas.n ? VEC_AT(&all_arenas, arena *, i) : NULL;
+        pthread_mutex_unlock(&heap_lock);
+        if (!a)
+            return true;
+        if (!fn(a, arg))
+            return false;
+    }
+}
+
 void pageheap_each_span(void (*fn)(span *s, void *arg), void *arg)
 {
     for (size_t i = 0; i < all_arenas.n; i++) {

@@ -56,9 +56,14 @@ static bool has_dead_slot(const span *s)
  * as it would after the faults -- and an old object that was not written
  * refers only to old objects, so scanning it changes nothing but the
  * time. */
+typedef struct protect_args {
+    bool apply, skip_protected;
+} protect_args;
+
 static bool protect_arena(arena *a, void *arg)
 {
-    bool apply = *(const bool *)arg;
+    const protect_args *pa = arg;
+    bool apply = pa->apply;
     uintptr_t run_lo = 0, run_hi = 0;
     for (size_t pg = 0; pg < PAGES_PER_ARENA;) {
         /* Eight pages at a time while their bytes are all zero. */
@@ -90,6 +95,8 @@ static bool protect_arena(arena *a, void *arg)
         s->has_old = true;
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
             continue;
+        if (pa->skip_protected && s->protected)
+            continue; /* its pages are protected (heap_wt_protect) */
         if (atomic_load_explicit(&s->state, memory_order_relaxed) == SPAN_SMALL && has_dead_slot(s))
             continue;
         uintptr_t lo = s->base, hi = lo + s->npages * PAGE_SIZE;
@@ -107,8 +114,12 @@ static bool protect_arena(arena *a, void *arg)
 }
 
 /* Protect every span of a scanned kind that no cache holds, whole arena
- * by arena, adjacent spans in one call (world stopped). */
-static bool protect_arena_all(arena *a, void *arg)
+ * by arena, adjacent spans in one call.  The world runs: spans change
+ * under this walk, so it reads them racily (unchecked by the sanitizers)
+ * and may protect too much or too little.  Either is safe: protecting a
+ * page costs at most a fault, and a page left unprotected counts as
+ * written. */
+static NO_SANITIZE_SCAN bool protect_arena_all(arena *a, void *arg)
 {
     (void)arg;
     uintptr_t run_lo = 0, run_hi = 0;
@@ -118,12 +129,13 @@ static bool protect_arena_all(arena *a, void *arg)
             pg++;
             continue;
         }
-        uintptr_t span_end = s->base + s->npages * PAGE_SIZE;
-        size_t end_pg = span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
-                                                         : (span_end - a->base) >> PAGE_SHIFT;
+        uintptr_t base = s->base, span_end = base + s->npages * PAGE_SIZE;
+        size_t end_pg = span_end <= a->base ? 0
+                        : span_end - a->base >= ARENA_SIZE ? PAGES_PER_ARENA
+                                                          : (span_end - a->base) >> PAGE_SHIFT;
         /* A large span that began in an earlier arena was protected there
-         * whole. */
-        bool starts_here = s->base >= a->base;
+         * whole; a descriptor read mid-change may name anything. */
+        bool starts_here = base == a->base + pg * PAGE_SIZE && end_pg > pg;
         pg = end_pg > pg ? end_pg : pg + 1;
         uint8_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
         unsigned scan = kind_scan(s->kind);
@@ -131,10 +143,10 @@ static bool protect_arena_all(arena *a, void *arg)
             atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL)
             continue;
         s->protected = true;
-        if (s->base != run_hi) {
+        if (base != run_hi) {
             if (run_lo < run_hi)
                 os_wt_protect(run_lo, run_hi);
-            run_lo = s->base;
+            run_lo = base;
         }
         run_hi = span_end;
     }
@@ -146,7 +158,7 @@ static bool protect_arena_all(arena *a, void *arg)
 void heap_wt_protect_all(void)
 {
     if (tracking)
-        pageheap_each_arena(protect_arena_all, NULL);
+        pageheap_each_arena_running(protect_arena_all, NULL);
 }
 
 void heap_span_emptied(span *s)
@@ -164,8 +176,9 @@ void heap_span_emptied(span *s)
         os_wt_unprotect(s->base, s->base + s->npages * PAGE_SIZE);
 }
 
-void heap_wt_protect(bool apply)
+void heap_wt_protect(bool apply, bool skip_protected)
 {
+    protect_args pa = {apply, skip_protected};
     if (tracking)
-        pageheap_each_arena(protect_arena, &apply);
+        pageheap_each_arena(protect_arena, &pa);
 }

@@ -29,13 +29,16 @@ bool heap_wt_check(void);
 /* A new arena [lo, hi) (page heap, heap lock held). */
 void heap_wt_arena_added(uintptr_t lo, uintptr_t hi);
 /* World stopped, after marking: protect the spans whose protect bytes are
- * set -- if `apply` -- and clear the bytes; every such span gets has_old. */
-void heap_wt_protect(bool apply);
-/* World stopped, before a concurrent mark (cycle/collector.c): protect
- * every span that holds objects with pointers, except those a thread cache
- * holds and those of kinds with mark functions, so that every later write
- * to a marked object is reported.  The pages of the spans left out count
- * as written. */
+ * set -- if `apply` -- and clear the bytes; every such span gets has_old.
+ * With skip_protected, a span marked protected is known to have all its
+ * pages protected (gen.c: every written page was just protected again)
+ * and is left as it is. */
+void heap_wt_protect(bool apply, bool skip_protected);
+/* Before a concurrent mark (cycle/collector.c), world running, world lock
+ * held: protect every span that holds objects with pointers, except those
+ * a thread cache holds and those of kinds with mark functions, so that
+ * every later write to a marked object is reported.  The pages of the
+ * spans left out count as written. */
 void heap_wt_protect_all(void);
 /* Span s (held exclusively) holds no object any more: lift the protection
  * heap_wt_protect may have left on its pages, so that reusing them does

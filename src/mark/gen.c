@@ -23,6 +23,9 @@
  * gen_protect(false) a forced minor (stress, hgc_collect_minor) must look
  * at every written page. */
 static bool protection_complete;
+/* This collection's gen_push_written protected every page it reported:
+ * a span marked protected has all its pages protected now. */
+static bool all_reprotected;
 
 void gen_init(bool concurrent)
 {
@@ -184,6 +187,7 @@ static bool tail_add(arena *a, uintptr_t lo, uintptr_t hi)
 
 typedef struct push_state {
     arena *a;
+    bool reprotect;       /* protect the written pages again as they are read */
     bool push;            /* else count, and keep the runs in `tail` */
     bool drain;           /* drain every PUSH_DEFER_AT entries */
     bool no_tail;         /* out of memory for `tail`: push everything */
@@ -232,7 +236,7 @@ static bool push_arena(arena *a, void *arg)
 {
     push_state *ps = arg;
     ps->a = a;
-    return os_wt_each_written(a->base, a->base + ARENA_SIZE, push_old_written, ps);
+    return os_wt_each_written(a->base, a->base + ARENA_SIZE, ps->reprotect, push_old_written, ps);
 }
 
 /* Objects with a mark function.  Such a function may mark from memory
@@ -272,15 +276,16 @@ static size_t push_proc_objects(void)
     return bytes;
 }
 
-enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes)
+enum gen_push gen_push_written(size_t limit, bool record, bool reprotect, size_t *old_bytes)
 {
     vec_truncate(&written, 0);
     record_written = record;
     if (!heap_wt_check()) /* the program may have closed our descriptors */
         return GEN_PUSH_FAILED;
     vec_truncate(&tail, 0);
-    push_state ps = {.push = true, .limit = limit};
+    push_state ps = {.push = true, .limit = limit, .reprotect = reprotect};
     bool ok = pageheap_each_arena(push_arena, &ps);
+    all_reprotected = ok && reprotect;
     if (record) /* arenas come in creation order, not address order */
         qsort(written.data, written.n, sizeof(written_run), cmp_run);
     *old_bytes = ps.bytes;
@@ -315,6 +320,7 @@ void gen_protect(bool apply)
      * gen_push_written checks before it reads them. */
     if (apply)
         heap_wt_check();
-    heap_wt_protect(apply);
+    heap_wt_protect(apply, all_reprotected);
+    all_reprotected = false;
     protection_complete = heap_wt_tracking() && apply;
 }

@@ -51,10 +51,11 @@ bool gen_minor_possible(void);
 /* A mostly-concurrent mark is possible now (the kernel reports written
  * pages). */
 bool gen_concurrent_possible(void);
-/* World stopped, at the start of a mostly-concurrent mark (collector.h),
- * before anything is scanned: protect every span holding objects with
- * pointers, so that gen_push_written at its final stop finds every marked
- * object written since it was scanned. */
+/* World running, world lock held, just before the first stop of a
+ * mostly-concurrent mark (collector.h), so before anything is scanned:
+ * protect every span holding objects with pointers, so that
+ * gen_push_written at its final stop finds every marked object written
+ * since it was scanned. */
 void gen_protect_for_mark(void);
 /* World stopped, before the roots of a minor collection: push every old
  * object on a written page, and every old object of a kind with a mark
@@ -64,8 +65,11 @@ void gen_protect_for_mark(void);
  * could not tell; TOO_MUCH, the written old objects passed `limit` bytes
  * (counting stopped there). */
 enum gen_push { GEN_PUSH_OK, GEN_PUSH_FAILED, GEN_PUSH_TOO_MUCH };
-/* With record, the written pages are kept for gen_was_written. */
-enum gen_push gen_push_written(size_t limit, bool record, size_t *old_bytes);
+/* With record, the written pages are kept for gen_was_written.  With
+ * reprotect (the final stop of a concurrent mark, which protected every
+ * span with pointers at its start), each written page is protected again
+ * as it is read, so gen_protect need not protect those spans again. */
+enum gen_push gen_push_written(size_t limit, bool record, bool reprotect, size_t *old_bytes);
 /* Whether the page of p was reported written by the last recorded scan.
  * For the verifier: after a minor collection, a word on a page that was
  * not written, inside a marked object, that points to an unmarked object

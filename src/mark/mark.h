@@ -82,10 +82,17 @@ void mark_concurrent_begin(void);
 bool mark_world_stopped(void);
 void mark_roots_push(struct thread_rec *self);
 /* World running, on the thread that began the marking or took it over:
- * drain with at most `markers` markers (itself included).  A stack that
- * could not grow leaves the overflow for the final stop's mark_drain. */
-void mark_drain_concurrent(unsigned markers);
+ * drain with at most `markers` markers (itself included) and the assists
+ * of allocating threads.  A stack that could not grow leaves the overflow
+ * for the final stop's mark_drain.  hold_ns (HGC_TEST_CONCURRENT_HOLD):
+ * leave the work to assists for that long first. */
+void mark_drain_concurrent(unsigned markers, uint64_t hold_ns);
 void mark_final_begin(void);
+/* While mark_drain_concurrent runs, on an allocating thread t (outside
+ * every critical section): mark with the collector thread until this
+ * thread marked want_bytes or scanned about max_ranges ranges, or no work
+ * is left.  Returns the bytes it marked (0: no round to join). */
+size_t mark_assist(struct thread_rec *t, size_t want_bytes, size_t max_ranges);
 /* World stopped: scan again every marked object (write tracking failed
  * during a concurrent mark). */
 void mark_rescan_marked(void);

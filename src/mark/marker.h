@@ -33,6 +33,7 @@ _Static_assert(SCAN_WORDS == 0 && SCAN_TYPED == ENTRY_TYPED && SCAN_PROC == ENTR
                "scan classes are entry tags");
 
 #define MAX_MARKERS 16
+#define MAX_ASSISTS 8 /* mutators marking at once (work.c: assists) */
 #define PACKET_ENTRIES 512
 
 /* One marker's private stack: live entries are stack[bot, top).  Only its
@@ -50,8 +51,9 @@ typedef struct marker {
 } __attribute__((aligned(64))) marker;
 
 /* The markers: marker 0 is the collecting thread, 1 .. hgc__nmarkers - 1
- * the helpers started so far (work.c). */
-extern INTERNAL marker hgc__markers[MAX_MARKERS];
+ * the helpers started so far, MAX_MARKERS .. those of mark assists
+ * (work.c). */
+extern INTERNAL marker hgc__markers[MAX_MARKERS + MAX_ASSISTS];
 extern INTERNAL unsigned hgc__nmarkers;
 
 /* The kernel (scan.c). */
@@ -75,5 +77,7 @@ extern INTERNAL _Atomic unsigned hgc__mark_hungry;
 /* Move the oldest half of m's entries (at most a packet) to the pool, if
  * idle markers still lack work.  m holds at least 2. */
 void work_share(marker *m);
+/* Bytes the assists marked since the last call (scan.c: count_phase). */
+size_t mark_take_assist_bytes(void);
 
 #endif

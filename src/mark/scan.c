@@ -49,7 +49,7 @@
 #define LARGE_CHUNK ((uintptr_t)16 << 10)
 #define INITIAL_STACK 4096
 
-marker hgc__markers[MAX_MARKERS];
+marker hgc__markers[MAX_MARKERS + MAX_ASSISTS];
 /* What a word that points into an object does to it (mark.h): MODE_OLD
  * makes it old; MODE_YOUNG (phase 2 of a minor collection) gives it the
  * survivor value `survivor_now`, or lists it for promotion if it carries
@@ -139,7 +139,7 @@ void mark_roots_push(struct thread_rec *self)
 /* Move the markers' byte counts to the current phase's total. */
 static void count_phase(void)
 {
-    size_t n = 0;
+    size_t n = mark_take_assist_bytes();
     for (unsigned i = 0; i < hgc__nmarkers; i++) {
         n += hgc__markers[i].live_bytes;
         hgc__markers[i].live_bytes = 0;

@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/check.h"
 #include "base/tools.h"
@@ -70,6 +71,7 @@ static unsigned nidle;            /* markers waiting for work */
  * as long as on one. */
 _Atomic unsigned hgc__mark_hungry;
 static bool round_done;
+static bool assists_welcome; /* a concurrent round runs: mutators may join */
 static uint64_t round_no;
 static unsigned participants;     /* marker 0 and the helpers that joined */
 /* Markers allowed into the current round: helpers numbered from this on
@@ -258,8 +260,13 @@ void mark_start_helpers(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Drain marker 0's stack with the first `markers` markers. */
-static void parallel_drain(unsigned markers)
+static void give_back(marker *m);
+
+/* Drain marker 0's stack with the first `markers` markers, and with
+ * assists if `assists` (a concurrent mark).  hold_ns (tests): marker 0
+ * first puts its work on the pool and sleeps that long, so that only
+ * assists mark meanwhile. */
+static void parallel_drain(unsigned markers, bool assists, uint64_t hold_ns)
 {
     pthread_mutex_lock(&pool_lock);
     round_markers = markers;
@@ -269,10 +276,18 @@ static void parallel_drain(unsigned markers)
     participants = 1;
     working = 1;
     round_no++;
+    assists_welcome = assists;
+    if (hold_ns)
+        give_back(&hgc__markers[0]);
     pthread_cond_broadcast(&round_cv);
     pthread_mutex_unlock(&pool_lock);
 
+    if (hold_ns)
+        os_sleep_ns(hold_ns);
     work(&hgc__markers[0]);
+    pthread_mutex_lock(&pool_lock);
+    assists_welcome = false;
+    pthread_mutex_unlock(&pool_lock);
 }
 
 void mark_drain(void)
@@ -281,20 +296,176 @@ void mark_drain(void)
     if (hgc__nmarkers == 1 || !share_ok)
         marker_drain(m0, false, SIZE_MAX);
     else if (!marker_drain(m0, false, SOLO_BUDGET))
-        parallel_drain(MAX_MARKERS);
+        parallel_drain(MAX_MARKERS, false, 0);
     while (atomic_load_explicit(&hgc__mark_overflowed, memory_order_relaxed)) {
         atomic_store_explicit(&hgc__mark_overflowed, false, memory_order_relaxed);
         pageheap_each_span(mark_rescan_span, NULL);
     }
 }
 
-void mark_drain_concurrent(unsigned markers)
+void mark_drain_concurrent(unsigned markers, uint64_t hold_ns)
 {
     marker *m0 = &hgc__markers[0];
-    if (markers <= 1 || hgc__nmarkers == 1 || !share_ok)
+    if (!share_ok) {
+        os_sleep_ns(hold_ns);
         marker_drain(m0, false, SIZE_MAX);
-    else if (!marker_drain(m0, false, SOLO_BUDGET))
-        parallel_drain(markers);
+        return;
+    }
+    /* A round even for marker 0 alone, so that assists can join it. */
+    parallel_drain(markers, true, hold_ns);
+}
+
+/* ------------------------------------------------------------------ assists
+ *
+ * A mutator that allocates faster than a concurrent mark progresses joins
+ * its round for a slice (collector.c decides when): it takes a marker of
+ * its own from `assist_markers`, counts as a participant, waits a little
+ * for a packet as an idle marker does, drains at most `budget` ranges,
+ * and leaves -- putting what its stack still holds back on the pool as
+ * packets.  A participant that leaves idle may be the last one that kept
+ * the round from ending: it then ends the round itself.  The whole slice
+ * runs in a critical section, so the thread is never stopped holding the
+ * pool lock or a part of the round's work; the final stop waits for the
+ * slice's end (the wait for a packet is bounded by ASSIST_WAIT_NS). */
+#define ASSIST_WAIT_NS 200000
+#define ASSIST_CHUNK 512 /* ranges drained between checks of the debt */
+
+/* Under pool_lock: a participant left the round idle-handed; end the
+ * round if every remaining one is idle and no packet waits. */
+static void leave_idle(void)
+{
+    participants--;
+    if (!round_done && participants > 0 && nidle == participants && !pool_full) {
+        if (working != 0)
+            hgc__fatal("marking round ended with %u markers still working", working);
+        round_done = true;
+        pthread_cond_broadcast(&pool_cv);
+    }
+    update_hungry();
+}
+
+/* Under pool_lock: move m's entries to the pool, a packet at a time. */
+static void give_back(marker *m)
+{
+    while (m->top > m->bot) {
+        size_t n = m->top - m->bot;
+        if (n > PACKET_ENTRIES)
+            n = PACKET_ENTRIES;
+        packet *p = pool_spare;
+        if (p)
+            pool_spare = p->next;
+        else
+            p = meta_alloc(sizeof *p);
+        memcpy(p->e, m->stack + m->top - n, n * sizeof *p->e);
+        p->n = n;
+        m->top -= n;
+        p->next = pool_full;
+        pool_full = p;
+        pool_count++;
+    }
+    m->bot = m->top = 0;
+    pthread_cond_broadcast(&pool_cv);
+}
+
+/* Under pool_lock, m idle: wait up to the deadline for a packet of this
+ * round and load it (true); false when none came or the round ended. */
+static bool assist_refill(marker *m, uint64_t round, uint64_t deadline_ns)
+{
+    nidle++;
+    update_hungry();
+    for (;;) {
+        if (round_no != round) /* a participant keeps its round from ending */
+            hgc__fatal("a mark assist outlived its marking round");
+        if (pool_full) {
+            packet *p = pool_full;
+            pool_full = p->next;
+            pool_count--;
+            nidle--;
+            working++;
+            update_hungry();
+            memcpy(m->stack, p->e, p->n * sizeof *p->e);
+            m->bot = 0;
+            m->top = p->n;
+            p->next = pool_spare;
+            pool_spare = p;
+            return true;
+        }
+        if (round_done || os_now_ns() >= deadline_ns)
+            break;
+        uint64_t left = deadline_ns - os_now_ns();
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts); /* the condition's clock */
+        ts.tv_nsec += (long)left;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&pool_cv, &pool_lock, &ts);
+    }
+    nidle--;
+    leave_idle();
+    return false;
+}
+
+/* Assists mark with hgc__markers[MAX_MARKERS ..] (marker.h). */
+static bool assist_taken[MAX_ASSISTS];
+static _Atomic size_t assist_live_bytes;
+
+size_t mark_assist(thread_rec *t, size_t want_bytes, size_t max_ranges)
+{
+    crit_enter(t);
+    pthread_mutex_lock(&pool_lock);
+    marker *m = NULL;
+    for (unsigned i = 0; assists_welcome && !round_done && i < MAX_ASSISTS; i++) {
+        if (assist_taken[i])
+            continue;
+        m = &hgc__markers[MAX_MARKERS + i];
+        if (m->stack || marker_grow(m))
+            assist_taken[i] = true;
+        else
+            m = NULL;
+        break;
+    }
+    if (!m) {
+        pthread_mutex_unlock(&pool_lock);
+        crit_exit(t);
+        return 0;
+    }
+    uint64_t round = round_no;
+    participants++;
+    uint64_t deadline = os_now_ns() + ASSIST_WAIT_NS;
+    size_t ranges = 0;
+    while (assist_refill(m, round, deadline)) {
+        pthread_mutex_unlock(&pool_lock);
+        bool emptied;
+        do {
+            emptied = marker_drain(m, true, ASSIST_CHUNK);
+            ranges += ASSIST_CHUNK;
+        } while (!emptied && m->live_bytes < want_bytes && ranges < max_ranges);
+        pthread_mutex_lock(&pool_lock);
+        working--;
+        if (!emptied) { /* paid, or out of time: the rest goes back */
+            give_back(m);
+            participants--;
+            update_hungry();
+            break;
+        }
+        if (m->live_bytes >= want_bytes || ranges >= max_ranges) {
+            leave_idle();
+            break;
+        }
+        deadline = os_now_ns() + ASSIST_WAIT_NS; /* idle again, as refill would be */
+    }
+    size_t marked = m->live_bytes;
+    atomic_fetch_add_explicit(&assist_live_bytes, marked, memory_order_relaxed);
+    m->live_bytes = 0;
+    assist_taken[m - &hgc__markers[MAX_MARKERS]] = false;
+    pthread_mutex_unlock(&pool_lock);
+    crit_exit(t);
+    return marked;
+}
+
+size_t mark_take_assist_bytes(void)
+{
+    return atomic_exchange_explicit(&assist_live_bytes, 0, memory_order_relaxed);
 }
 
 /* In the child of fork(): the helpers are gone. */

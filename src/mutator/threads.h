@@ -56,6 +56,10 @@ typedef struct thread_rec {
     size_t claim_pending;           /* pacing.c: claims not yet published */
     size_t alloc_at_collect;        /* pacing.c: alloc_bytes at the last collection */
     uint64_t stress_left;           /* HGC_GC_STRESS: allocations until the next collection */
+    /* collector.c, mark assists: the concurrent mark they count for,
+     * alloc_bytes when last counted, and bytes still to mark. */
+    uint64_t assist_cycle;
+    size_t assist_seen, assist_debt;
 
     /* Signal handshake.  in_crit, stop_pending and in_stop_self are
      * touched by the owner and by its own signal handler only, hence

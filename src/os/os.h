@@ -115,9 +115,11 @@ bool os_wt_protect(uintptr_t lo, uintptr_t hi);
  * fault per page for memory about to be reused. */
 bool os_wt_unprotect(uintptr_t lo, uintptr_t hi);
 /* Call fn for each run of pages of registered [lo, hi) written since
- * protected (or never protected).  false if the kernel could not say, in
- * which case any page may have been written. */
-bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
+ * protected (or never protected); with reprotect, protect each such page
+ * again in the same step (a write after it is reported next time).  false
+ * if the kernel could not say, in which case any page may have been
+ * written. */
+bool os_wt_each_written(uintptr_t lo, uintptr_t hi, bool reprotect,
                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 /* Whether the descriptors tracking uses are still the ones it opened
  * (false from the first time they are not: tracking is then off). */

@@ -259,6 +259,7 @@ void os_write_stderr(const char *buf, size_t n)
 #define WT_FEATURE_WP_ASYNC ((uint64_t)1 << 15)
 #define WT_PAGE_IS_WRITTEN ((uint64_t)1 << 1)
 #define WT_SCAN_CHECK_WPASYNC ((uint64_t)1 << 1)
+#define WT_SCAN_WP_MATCHING ((uint64_t)1 << 0)
 struct wt_region {
     uint64_t start, end, categories;
 };
@@ -311,7 +312,7 @@ bool os_wt_unprotect(uintptr_t lo, uintptr_t hi)
     return wt_uffd >= 0 && ioctl(wt_uffd, UFFDIO_WRITEPROTECT, &wp) == 0;
 }
 
-bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
+bool os_wt_each_written(uintptr_t lo, uintptr_t hi, bool reprotect,
                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
 {
     enum { NREGIONS = 256 };
@@ -322,7 +323,7 @@ bool os_wt_each_written(uintptr_t lo, uintptr_t hi,
         struct wt_scan_arg a = {
             .size = sizeof a,
             /* Fail rather than skip a range that is not tracked. */
-            .flags = WT_SCAN_CHECK_WPASYNC,
+            .flags = WT_SCAN_CHECK_WPASYNC | (reprotect ? WT_SCAN_WP_MATCHING : 0),
             .start = lo,
             .end = hi,
             .vec = (uintptr_t)vec,
@@ -404,7 +405,7 @@ bool os_wt_init(void)
             p[0] = p[OS_WT_PAGE] = 1;
             if (os_wt_protect(lo, hi)) {
                 ((volatile char *)p)[OS_WT_PAGE] = 2;
-                ok = os_wt_each_written(lo, hi, wt_probe_note, seen) &&
+                ok = os_wt_each_written(lo, hi, false, wt_probe_note, seen) &&
                      seen[0] == lo + OS_WT_PAGE && seen[1] == 1;
             }
         }
