@@ -206,9 +206,9 @@ typedef struct hgc_concurrent_stats {
     uint64_t mark_ns;    /* time their collector thread spent marking with the world running */
     uint64_t assists;    /* times an allocating thread marked instead of allocating */
     uint64_t assist_ns;  /* time allocating threads spent in those assists */
-    uint64_t waits;      /* times an allocating thread passed the heap goal and waited for a
-                            mark's end */
-    uint64_t wait_ns;    /* time spent in those waits */
+    uint64_t waits;      /* times an allocating thread passed the heap goal: it then marks,
+                            or waits when there is nothing to mark, until the mark's end */
+    uint64_t wait_ns;    /* time spent so */
 } hgc_concurrent_stats;
 HGC_API void hgc_get_concurrent_stats(hgc_concurrent_stats *out);
 

@@ -2,6 +2,7 @@
  * collector.h for the order of a cycle and why, pacing.h for when. */
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include "cycle/collector.h"
 #include "alloc/alloc.h"
@@ -100,6 +101,18 @@ void collector_get_concurrent_stats(collector_concurrent_stats *out)
     out->wait_ns = atomic_load_explicit(&cs_wait_ns, memory_order_relaxed);
 }
 
+/* One assist: mark up to `want` bytes (mark.h), counted. */
+static size_t assist_slice(thread_rec *t, size_t want)
+{
+    uint64_t t0 = os_now_ns();
+    size_t marked = mark_assist(t, want, ASSIST_MAX_RANGES);
+    if (marked) {
+        atomic_fetch_add_explicit(&cs_assists, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&cs_assist_ns, os_now_ns() - t0, memory_order_relaxed);
+    }
+    return marked;
+}
+
 /* A thread allocating while a concurrent mark runs pays for what it
  * allocated past the assist point (pacing.h) by marking, as Go's assists
  * do: its debt grows with its claims and shrinks by what it marks. */
@@ -117,12 +130,7 @@ static void assist(thread_rec *t)
     t->assist_debt = owed > SIZE_MAX - t->assist_debt ? SIZE_MAX : t->assist_debt + owed;
     if (t->assist_debt == 0)
         return;
-    uint64_t t0 = os_now_ns();
-    size_t marked = mark_assist(t, t->assist_debt, ASSIST_MAX_RANGES);
-    if (marked) {
-        atomic_fetch_add_explicit(&cs_assists, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&cs_assist_ns, os_now_ns() - t0, memory_order_relaxed);
-    }
+    size_t marked = assist_slice(t, t->assist_debt);
     t->assist_debt = marked >= t->assist_debt || marked == 0 ? 0 : t->assist_debt - marked;
 }
 
@@ -344,7 +352,7 @@ static void cycle_finish(cycle *c)
  * Minor collections, explicit ones and those of the verifier stay stopped;
  * none starts while a concurrent mark runs: hgc_collect() waits for its
  * end and then collects, and an allocating thread that passes the heap
- * goal before it ends waits for it (pacing_over_goal).  Pacing starts a
+ * goal before it ends marks until its end (help_mark_end).  Pacing starts a
  * concurrent mark early and replaces minors that would mark much by
  * concurrent majors (pacing.c). */
 
@@ -392,6 +400,33 @@ static void wait_for_mark_end(thread_rec *self)
     pthread_mutex_unlock(&bg_lock);
     if (wrap)
         stw_blocking_leave(self);
+}
+
+/* Past the heap goal: mark until the mark ends rather than only wait for
+ * it.  When no work can be had (the collector thread has not opened its
+ * round yet, or the round is over and the final stop comes), wait a
+ * millisecond at a time, in a blocking region. */
+static void help_mark_end(thread_rec *self)
+{
+    while (in_flight()) {
+        if (assist_slice(self, SIZE_MAX) != 0)
+            continue;
+        bool wrap = self->blocking_depth == 0;
+        if (wrap)
+            stw_blocking_enter(self);
+        pthread_mutex_lock(&bg_lock);
+        if (in_flight()) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts); /* the condition's clock */
+            ts.tv_nsec += 1000000;
+            ts.tv_sec += ts.tv_nsec / 1000000000;
+            ts.tv_nsec %= 1000000000;
+            pthread_cond_timedwait(&bg_cv, &bg_lock, &ts);
+        }
+        pthread_mutex_unlock(&bg_lock);
+        if (wrap)
+            stw_blocking_leave(self);
+    }
 }
 
 static void concurrent_fork_prepare(void)
@@ -572,7 +607,9 @@ NOINLINE int collector_collect(enum gc_reason why)
          * other collection starts after it. */
         threads_unlock();
         uint64_t t0 = os_now_ns();
-        if (why != GC_REASON_STRESS)
+        if (why == GC_REASON_ALLOC)
+            help_mark_end(self);
+        else if (why != GC_REASON_STRESS)
             wait_for_mark_end(self);
         if (why == GC_REASON_ALLOC) {
             atomic_fetch_add_explicit(&cs_waits, 1, memory_order_relaxed);

@@ -28,7 +28,7 @@ bool pacing_due(void);
 void pacing_set_concurrent(bool on);
 /* While a concurrent mark runs (relaxed): allocating threads should assist
  * it (the claims since the last cycle passed the trigger; the mark started
- * earlier, by up to a quarter of the major budget); they should wait for
+ * earlier, by up to a quarter of the major budget); they should mark until
  * its end (they passed the heap goal, that quarter past the trigger).
  * Both false with GOGC=off. */
 bool pacing_assist_due(void);

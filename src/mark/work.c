@@ -318,11 +318,11 @@ void mark_drain_concurrent(unsigned markers, uint64_t hold_ns)
 /* ------------------------------------------------------------------ assists
  *
  * A mutator that allocates faster than a concurrent mark progresses joins
- * its round for a slice (collector.c decides when): it takes a marker of
- * its own from `assist_markers`, counts as a participant, waits a little
- * for a packet as an idle marker does, drains at most `budget` ranges,
- * and leaves -- putting what its stack still holds back on the pool as
- * packets.  A participant that leaves idle may be the last one that kept
+ * its round for a slice (collector.c decides when and how much): it takes
+ * a marker of its own (hgc__markers[MAX_MARKERS ..]), counts as a
+ * participant, waits a little for a packet as an idle marker does, drains
+ * until it marked what it owes or scanned its most ranges, and leaves --
+ * putting what its stack still holds back on the pool as packets.  A participant that leaves idle may be the last one that kept
  * the round from ending: it then ends the round itself.  The whole slice
  * runs in a critical section, so the thread is never stopped holding the
  * pool lock or a part of the round's work; the final stop waits for the
