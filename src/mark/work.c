@@ -374,8 +374,8 @@ static bool assist_refill(marker *m, uint64_t round, uint64_t deadline_ns)
     nidle++;
     update_hungry();
     for (;;) {
-        if (round_no != round) /* a participant keeps its round from ending */
-            hgc__fatal("a mark assist outlived its marking round");
+        if (round_no != round) /* its round ended and the next began: the */
+            return false;      /* counts are the new round's, not to be touched */
         if (pool_full) {
             packet *p = pool_full;
             pool_full = p->next;
