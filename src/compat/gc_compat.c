@@ -284,8 +284,14 @@ void GC_enable(void)
 }
 
 int GC_is_disabled(void) { return __atomic_load_n(&GC_dont_gc, __ATOMIC_SEQ_CST) != 0; }
-void GC_enable_incremental(void) {}
-int GC_is_incremental_mode(void) { return 0; }
+/* Boehm's incremental mode is hgc's mostly-concurrent marking: callbacks
+ * and mark procedures still run with the world stopped (its final stop). */
+void GC_enable_incremental(void)
+{
+    GC_init();
+    collector_enable_concurrent();
+}
+int GC_is_incremental_mode(void) { return collector_concurrent_on(); }
 void GC_start_mark_threads(void) {}
 
 int GC_expand_hp(size_t bytes)

@@ -372,6 +372,26 @@ static bool in_flight(void) { return atomic_load_explicit(&marking, memory_order
 
 bool collector_marking(void) { return in_flight(); }
 
+bool collector_enable_concurrent(void)
+{
+    threads_lock();
+    if (!concurrent_on && gen_concurrent_possible()) {
+        concurrent_on = true;
+        pacing_set_concurrent(true);
+    }
+    bool on = concurrent_on;
+    threads_unlock();
+    return on;
+}
+
+bool collector_concurrent_on(void)
+{
+    threads_lock();
+    bool on = concurrent_on && gen_concurrent_possible();
+    threads_unlock();
+    return on;
+}
+
 static void concurrent_fork_prepare(void);
 static void concurrent_fork_parent(void);
 static void concurrent_fork_child(void);

@@ -73,6 +73,11 @@ bool collector_should_collect(void);
 int collector_collect(enum gc_reason why);
 /* A concurrent mark is in flight (collector.c; relaxed, for hgc_marking). */
 bool collector_marking(void);
+/* Turn mostly-concurrent marking on (the Boehm layer's
+ * GC_enable_incremental), where the kernel reports written pages; whether
+ * it is on.  Takes the world lock. */
+bool collector_enable_concurrent(void);
+bool collector_concurrent_on(void);
 void collector_disable(void);
 void collector_enable(void);
 /* From now on, pace as the Boehm collector with this free-space divisor

@@ -88,7 +88,11 @@ size_t pacing_assist_bytes(size_t allocated)
     return allocated > SIZE_MAX / 1024 ? SIZE_MAX : allocated * r / 16;
 }
 
-void pacing_set_concurrent(bool on) { concurrent = on; }
+void pacing_set_concurrent(bool on)
+{
+    concurrent = on;
+    set_marks(atomic_load_explicit(&trigger, memory_order_relaxed));
+}
 
 /* Where the next cycle starts, and for a concurrent mark where allocation
  * assists and where it waits: world lock held, before the restart. */

@@ -24,7 +24,8 @@
 void pacing_init(void);
 /* The claimed bytes have reached the trigger (relaxed: a heuristic). */
 bool pacing_due(void);
-/* Concurrent marking (collector.c), set before the first allocation. */
+/* Concurrent marking on or off (collector.c): at initialization, or under
+ * the world lock. */
 void pacing_set_concurrent(bool on);
 /* While a concurrent mark runs (relaxed): allocating threads should assist
  * it (the claims since the last cycle passed the trigger; the mark started
