@@ -101,9 +101,10 @@ static void set_marks(size_t trig)
     size_t due = trig, assist = SIZE_MAX, goal = SIZE_MAX, ratio = 0;
     if (concurrent && next_major && trig != SIZE_MAX) {
         /* The mark may take a quarter of the major budget: it starts that
-         * much early, assists from the trigger on (the first half is the
-         * collector thread's alone), and the program waits only past the
-         * trigger plus another quarter. */
+         * much early (at most half the trigger), the collector thread marks
+         * alone until the trigger, allocating threads assist from there,
+         * and they mark until the end only past the trigger plus that
+         * quarter. */
         size_t room = headroom(old_live + survivor_live) / 4;
         size_t early = room < trig / 2 ? room : trig / 2;
         due = trig - early;
@@ -229,6 +230,14 @@ static void boehm_grow(size_t live)
         boehm_heap = need;
 }
 
+/* With concurrent marking, a minor collection that would mark more than
+ * this (its pause grows with it) is replaced by a concurrent major one. */
+#define CONCURRENT_MINOR_MAX ((size_t)4 << 20)
+/* Of the bytes allocated before the last minor collection, the share it
+ * marked (survivors and promoted), in 1/1024ths: what the next one is
+ * expected to mark of its own. */
+static size_t minor_keep1024;
+
 /* Allocation until the next collection, and whether it is major.  With
  * generations, the heap may grow to major_live + headroom(major_live) as
  * without: minor collections run whenever the allocation since the last
@@ -239,14 +248,6 @@ static void boehm_grow(size_t live)
  * allocation (ARCHITECTURE.md, Pacing): counting them would bring the next
  * minor early enough to find the same short-lived structure live again and
  * promote it. */
-/* With concurrent marking, a minor collection that would mark more than
- * this (its pause grows with it) is replaced by a concurrent major one. */
-#define CONCURRENT_MINOR_MAX ((size_t)4 << 20)
-/* Of the bytes allocated before the last minor collection, the share it
- * marked (survivors and promoted), in 1/1024ths: what the next one is
- * expected to mark of its own. */
-static size_t minor_keep1024;
-
 static size_t next_trigger(void)
 {
     size_t room = headroom(major_live);
