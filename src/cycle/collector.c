@@ -1,7 +1,6 @@
 /* collector.c -- the collection cycle and its statistics.  See
  * collector.h for the order of a cycle and why, pacing.h for when. */
 #include <pthread.h>
-#include <signal.h>
 #include <time.h>
 
 #include "cycle/collector.h"
@@ -437,10 +436,7 @@ static void help_mark_end(thread_rec *self)
         pthread_mutex_lock(&bg_lock);
         if (in_flight()) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts); /* the condition's clock */
-            ts.tv_nsec += 1000000;
-            ts.tv_sec += ts.tv_nsec / 1000000000;
-            ts.tv_nsec %= 1000000000;
+            os_realtime_after(&ts, 1000000);
             pthread_cond_timedwait(&bg_cv, &bg_lock, &ts);
         }
         pthread_mutex_unlock(&bg_lock);
@@ -530,16 +526,7 @@ static bool collector_thread_ready(void)
 {
     if (bg_running)
         return true;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t tid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&tid, &attr, collector_thread, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = os_start_internal_thread(collector_thread, NULL);
     if (rc != 0) {
         hgc__warn("cannot start the collector thread (error %d); marking with the world stopped",
                   rc);

@@ -32,7 +32,6 @@
  * 16-CPU virtual machine, 16 markers marked binary-trees slower than one.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -147,6 +146,26 @@ static void pool_wait(pthread_cond_t *cv, const marker *m)
     }
 }
 
+/* Under pool_lock, a packet on the pool and m idle: load the packet into
+ * m's (empty) stack; m is working again. */
+static void take_packet(marker *m)
+{
+    packet *p = pool_full;
+    pool_full = p->next;
+    pool_count--;
+    nidle--;
+    working++;
+    update_hungry();
+    hgc_assert(p->n <= PACKET_ENTRIES && p->n <= m->cap,
+               "marker %d: packet of %zu entries for a stack of %zu", (int)(m - hgc__markers),
+               p->n, m->cap);
+    memcpy(m->stack, p->e, p->n * sizeof *p->e); /* cap >= 4 packets */
+    m->bot = 0;
+    m->top = p->n;
+    p->next = pool_spare;
+    pool_spare = p;
+}
+
 /* Wait for a packet and load it into m's (empty) stack; false when the
  * round is over: every marker idle and the pool empty. */
 static bool refill(marker *m)
@@ -167,20 +186,7 @@ static bool refill(marker *m)
             return false;
         }
         if (pool_full) {
-            packet *p = pool_full;
-            pool_full = p->next;
-            pool_count--;
-            nidle--;
-            working++;
-            update_hungry();
-            hgc_assert(p->n <= PACKET_ENTRIES && p->n <= m->cap,
-                       "marker %d: packet of %zu entries for a stack of %zu",
-                       (int)(m - hgc__markers), p->n, m->cap);
-            memcpy(m->stack, p->e, p->n * sizeof *p->e); /* cap >= 4 packets */
-            m->bot = 0;
-            m->top = p->n;
-            p->next = pool_spare;
-            pool_spare = p;
+            take_packet(m);
             pthread_mutex_unlock(&pool_lock);
             return true;
         }
@@ -231,9 +237,6 @@ void mark_start_helpers(void)
 {
     if (hgc__nmarkers >= wanted_markers)
         return;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the helpers */
     while (hgc__nmarkers < wanted_markers) {
         marker *m = &hgc__markers[hgc__nmarkers];
         if (!m->stack && !marker_grow(m))
@@ -242,12 +245,7 @@ void mark_start_helpers(void)
         pthread_mutex_lock(&pool_lock);
         m->round_seen = round_no;
         pthread_mutex_unlock(&pool_lock);
-        pthread_t tid;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&tid, &attr, helper_main, m);
-        pthread_attr_destroy(&attr);
+        int rc = os_start_internal_thread(helper_main, m);
         if (rc != 0) {
             hgc__warn("cannot start a marker thread (error %d); marking with %u", rc, hgc__nmarkers);
             wanted_markers = hgc__nmarkers;
@@ -257,7 +255,6 @@ void mark_start_helpers(void)
         hgc__nmarkers++;
         pthread_mutex_unlock(&pool_lock);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void give_back(marker *m);
@@ -377,27 +374,14 @@ static bool assist_refill(marker *m, uint64_t round, uint64_t deadline_ns)
         if (round_no != round) /* its round ended and the next began: the */
             return false;      /* counts are the new round's, not to be touched */
         if (pool_full) {
-            packet *p = pool_full;
-            pool_full = p->next;
-            pool_count--;
-            nidle--;
-            working++;
-            update_hungry();
-            memcpy(m->stack, p->e, p->n * sizeof *p->e);
-            m->bot = 0;
-            m->top = p->n;
-            p->next = pool_spare;
-            pool_spare = p;
+            take_packet(m);
             return true;
         }
-        if (round_done || os_now_ns() >= deadline_ns)
+        uint64_t now = os_now_ns();
+        if (round_done || now >= deadline_ns)
             break;
-        uint64_t left = deadline_ns - os_now_ns();
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts); /* the condition's clock */
-        ts.tv_nsec += (long)left;
-        ts.tv_sec += ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
+        os_realtime_after(&ts, deadline_ns - now);
         pthread_cond_timedwait(&pool_cv, &pool_lock, &ts);
     }
     nidle--;

@@ -87,6 +87,14 @@ bool os_install_signal(int sig, void (*fn)(int));
 /* Send sig to thread t (a pthread_t); false if the thread no longer exists. */
 bool os_signal_thread(unsigned long t, int sig);
 unsigned long os_thread_self(void);
+/* Start fn(arg) on a detached thread of hgc's own (a marker, the collector
+ * thread) with every signal blocked, so that no stop signal or program
+ * signal is ever delivered to it; 0 or the error number. */
+int os_start_internal_thread(void *(*fn)(void *), void *arg);
+/* The CLOCK_REALTIME time ns nanoseconds from now, for
+ * pthread_cond_timedwait (struct timespec, passed as void * so that this
+ * header needs no <time.h>). */
+void os_realtime_after(void *timespec_out, uint64_t ns);
 
 /* Call fn(lo, hi, arg) for each writable data segment of the executable and
  * of every loaded shared object, less the part the loader makes read-only

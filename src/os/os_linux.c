@@ -55,6 +55,30 @@ unsigned os_ncpus(void)
     return n < 1 ? 1 : (unsigned)n;
 }
 
+int os_start_internal_thread(void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&tid, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+void os_realtime_after(void *timespec_out, uint64_t ns)
+{
+    struct timespec *ts = timespec_out;
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_nsec += (long)(ns % 1000000000u);
+    ts->tv_sec += (time_t)(ns / 1000000000u) + ts->tv_nsec / 1000000000;
+    ts->tv_nsec %= 1000000000;
+}
+
 void os_thread_background(void)
 {
     /* Linux keeps a nice value per thread. */
